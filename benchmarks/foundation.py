@@ -1,0 +1,180 @@
+"""Foundation benchmark: nolabel KMeans vs scikit-learn, and the training loop vs a bare loop.
+
+Side by side in one run, on Fashion-MNIST (70,000 x 784, all splits):
+  * KMeans, k=10, n_init=1 and 10: time, iterations, inertia, NMI, peak memory. Each fit runs
+    in its own fresh process so peak RSS is measured cleanly (ru_maxrss of that process).
+  * AutoEncoder epoch time through nolabel.train.fit vs a hand-written PyTorch loop over the
+    same network, optimizer and mini-batches (runs interleaved; medians reported).
+Writes results/foundation.json and results/foundation.md. Ratios matter; absolute times drift.
+
+    python benchmarks/foundation.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def _load(quick: bool):
+    import nolabel
+
+    data = nolabel.load("fashion-mnist", split="test" if quick else "all")
+    return data.flat(), data.y
+
+
+def kmeans_once(library: str, n_init: int, quick: bool) -> dict:
+    X, y = _load(quick)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    from sklearn.metrics import normalized_mutual_info_score
+
+    if library == "nolabel":
+        from nolabel import KMeans
+
+        model = KMeans(10, n_init=n_init, random_state=0, device="cpu")
+    else:
+        from sklearn.cluster import KMeans
+
+        model = KMeans(10, n_init=n_init, random_state=0, algorithm="lloyd")
+    start = time.perf_counter()
+    model.fit(X)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"library": library, "n_init": n_init, "seconds": seconds,
+            "n_iter": int(model.n_iter_), "inertia": float(model.inertia_),
+            "nmi": float(normalized_mutual_info_score(y, model.labels_)),
+            "peak_rss_mb": peak / 1024, "peak_over_data_mb": (peak - rss_before) / 1024}
+
+
+def _in_fresh_process(library: str, n_init: int, quick: bool) -> dict:
+    command = [sys.executable, __file__, "--kmeans-once", library, str(n_init)]
+    if quick:
+        command.append("--quick")
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def training_loop_overhead(quick: bool, epochs: int, repeats: int) -> dict:
+    import torch
+
+    from nolabel.models.autoencoder import MLPAutoEncoder
+    from nolabel.train import Objective, TrainConfig, fit
+
+    X, _ = _load(quick)
+    data = torch.from_numpy(X)
+    batch_size = 256
+
+    def network():
+        torch.manual_seed(0)
+        return MLPAutoEncoder(784, (256, 128), 10, "relu")
+
+    def bare() -> list[float]:
+        module = network()
+        optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
+        generator = torch.Generator().manual_seed(0)
+        times = []
+        module.train()
+        for _ in range(epochs):
+            start = time.perf_counter()
+            order = torch.randperm(len(data), generator=generator)
+            for first in range(0, len(data), batch_size):
+                x = data[order[first:first + batch_size]]
+                optimizer.zero_grad(set_to_none=True)
+                output, _ = module(x)
+                loss = ((output - x) ** 2).mean()
+                loss.backward()
+                optimizer.step()
+            times.append(time.perf_counter() - start)
+        return times
+
+    def ours() -> list[float]:
+        module = network()
+
+        def mse(model, batch):
+            output, _ = model(batch[0])
+            return ((output - batch[0]) ** 2).mean()
+
+        objective = Objective("mse", mse, torch.optim.Adam(module.parameters(), lr=1e-3))
+        config = TrainConfig(epochs=epochs, batch_size=batch_size, device=torch.device("cpu"),
+                             seed=0, verbose=0)
+        return fit(module, (data,), [objective], config).history["epoch_time"]
+
+    bare_times, our_times = [], []
+    for _ in range(repeats):  # interleaved so drift hits both alike
+        bare_times += bare()
+        our_times += ours()
+    bare_median, our_median = statistics.median(bare_times), statistics.median(our_times)
+    return {"n_samples": len(data), "batch_size": batch_size, "epochs_measured": len(our_times),
+            "bare_epoch_s": bare_median, "nolabel_epoch_s": our_median,
+            "overhead_pct": 100 * (our_median / bare_median - 1)}
+
+
+def markdown(results: dict) -> str:
+    lines = ["# Foundation benchmark", "", f"data: {results['data']}", "",
+             "## KMeans (k=10, CPU)", "",
+             "| n_init | library | time (s) | iterations | inertia | NMI | peak RSS (MB) |",
+             "|---|---|---|---|---|---|---|"]
+    for row in results["kmeans"]:
+        lines.append(f"| {row['n_init']} | {row['library']} | {row['seconds']:.2f} | "
+                     f"{row['n_iter']} | {row['inertia']:.6g} | {row['nmi']:.4f} | "
+                     f"{row['peak_rss_mb']:.0f} |")
+    lines += ["", "| n_init | time ratio nolabel/sklearn | inertia ratio nolabel/sklearn |",
+              "|---|---|---|"]
+    for n_init, ratio in results["kmeans_ratios"].items():
+        lines.append(f"| {n_init} | {ratio['time']:.3f} | {ratio['inertia']:.5f} |")
+    loop = results["training_loop"]
+    lines += ["", "## Training loop overhead (AutoEncoder 784-256-128-10, batch 256, Adam)", "",
+              "| bare PyTorch epoch (s) | nolabel.train.fit epoch (s) | overhead |",
+              "|---|---|---|",
+              f"| {loop['bare_epoch_s']:.3f} | {loop['nolabel_epoch_s']:.3f} | "
+              f"{loop['overhead_pct']:+.1f} % |", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="10k test split only")
+    parser.add_argument("--kmeans-once", nargs=2, metavar=("LIBRARY", "N_INIT"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.kmeans_once:
+        print(json.dumps(kmeans_once(args.kmeans_once[0], int(args.kmeans_once[1]), args.quick)))
+        return
+    rows = []
+    for n_init in (1, 10):
+        for library in ("nolabel", "sklearn"):
+            rows.append(_in_fresh_process(library, n_init, args.quick))
+            print(json.dumps(rows[-1]), flush=True)
+    ratios = {}
+    for n_init in (1, 10):
+        ours, theirs = (next(r for r in rows if r["library"] == lib and r["n_init"] == n_init)
+                        for lib in ("nolabel", "sklearn"))
+        ratios[str(n_init)] = {"time": ours["seconds"] / theirs["seconds"],
+                               "inertia": ours["inertia"] / theirs["inertia"]}
+    loop = training_loop_overhead(args.quick, epochs=3, repeats=3)
+    print(json.dumps(loop), flush=True)
+    import sklearn
+    import torch
+
+    results = {"data": "fashion-mnist " + ("test split 10k x 784" if args.quick
+                                           else "train+test 70k x 784"),
+               "versions": {"torch": torch.__version__, "sklearn": sklearn.__version__},
+               "threads": torch.get_num_threads(),
+               "kmeans": rows, "kmeans_ratios": ratios, "training_loop": loop}
+    RESULTS.mkdir(exist_ok=True)
+    suffix = "-quick" if args.quick else ""
+    (RESULTS / f"foundation{suffix}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (RESULTS / f"foundation{suffix}.md").write_text(markdown(results))
+    print(markdown(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""nolabel: learning from unlabeled data with generative models."""
+
+__version__ = "0.1.0"
+
+from nolabel.classical import KMeans
+from nolabel.data import Dataset, load
+from nolabel.errors import (
+    CheckpointError,
+    ChecksumError,
+    DataError,
+    NolabelError,
+    NotFittedError,
+    ParameterError,
+    TrainingError,
+)
+from nolabel.models import AutoEncoder
+from nolabel.persistence import load_model
+
+__all__ = [
+    "AutoEncoder",
+    "CheckpointError",
+    "ChecksumError",
+    "DataError",
+    "Dataset",
+    "KMeans",
+    "NolabelError",
+    "NotFittedError",
+    "ParameterError",
+    "TrainingError",
+    "__version__",
+    "load",
+    "load_model",
+]

@@ -1,0 +1,5 @@
+import sys
+
+from nolabel.cli import main
+
+sys.exit(main())

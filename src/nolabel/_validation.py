@@ -1,0 +1,169 @@
+"""Input validation shared by every estimator: one place turns user input into checked arrays.
+
+Arrays arrive as numpy arrays, torch tensors (any device), or nested lists. They leave as
+float32 (numpy or torch), at least 2-D, non-empty and finite, or a :class:`DataError` names
+what is wrong and where.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import torch
+
+from nolabel.errors import DataError, NotFittedError, ParameterError
+
+
+def _describe_position(index: tuple[int, ...]) -> str:
+    row, rest = index[0], index[1:]
+    if len(rest) == 1:
+        return f"row {row}, column {rest[0]}"
+    if not rest:
+        return f"row {row}"
+    return f"sample {row}, position {tuple(int(i) for i in rest)}"
+
+
+def _check_shape(shape: tuple[int, ...], name: str, allow_nd: bool, min_samples: int) -> None:
+    if len(shape) == 0:
+        raise DataError(f"{name} must be an array of samples, got a scalar")
+    if len(shape) == 1:
+        raise DataError(
+            f"{name} must be 2-D (n_samples, n_features) but is 1-D with shape {shape}; "
+            f"use {name}.reshape(-1, 1) for a single feature or {name}.reshape(1, -1) "
+            "for a single sample"
+        )
+    if len(shape) > 2 and not allow_nd:
+        raise DataError(f"{name} must be 2-D (n_samples, n_features), got shape {shape}")
+    if shape[0] < min_samples:
+        raise DataError(
+            f"{name} has {shape[0]} samples but at least {min_samples} are needed"
+            + ("" if shape[0] else " (the data is empty)")
+        )
+    if int(np.prod(shape[1:])) == 0:
+        raise DataError(f"{name} has no features (shape {shape})")
+
+
+def _raise_non_finite(bad: np.ndarray, values: np.ndarray, name: str) -> None:
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    value = values[index]
+    kind = "NaN" if np.isnan(value) else ("+inf" if value > 0 else "-inf")
+    raise DataError(
+        f"{name} has a {kind} at {_describe_position(index)} "
+        f"({int(bad.sum())} non-finite values in all); clean the data first "
+        "(nolabel.data.load(..., impute='mean') replaces NaN with column means)"
+    )
+
+
+def _to_numeric_numpy(X: Any, name: str) -> np.ndarray:
+    array = np.asarray(X)
+    if array.dtype.kind in "fiub":
+        return array
+    if array.dtype.kind == "c":
+        raise DataError(f"{name} holds complex numbers; nolabel works on real-valued data")
+    # Object or string arrays: find the first cell that is not a number.
+    flat = array.reshape(-1) if array.ndim else array.reshape(1)
+    for position, cell in enumerate(flat):
+        try:
+            float(cell)
+        except (TypeError, ValueError):
+            index = np.unravel_index(position, array.shape) if array.ndim else (0,)
+            where = _describe_position(tuple(int(i) for i in index)) if array.ndim > 1 else (
+                f"index {position}")
+            raise DataError(
+                f"{name} is not numeric: {where} holds {cell!r} ({type(cell).__name__})"
+            ) from None
+    return array.astype(np.float64)
+
+
+def check_array(
+    X: Any, *, name: str = "X", allow_nd: bool = True, min_samples: int = 1
+) -> np.ndarray:
+    """Validate ``X`` and return it as a C-contiguous float32 numpy array."""
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    array = _to_numeric_numpy(X, name)
+    _check_shape(array.shape, name, allow_nd, min_samples)
+    array = np.ascontiguousarray(array, dtype=np.float32)
+    finite = np.isfinite(array)
+    if not finite.all():
+        _raise_non_finite(~finite, array, name)
+    return array
+
+
+def check_tensor(
+    X: Any,
+    *,
+    device: torch.device,
+    name: str = "X",
+    allow_nd: bool = True,
+    min_samples: int = 1,
+) -> torch.Tensor:
+    """Validate ``X`` and return a float32 tensor on ``device`` (tensors are not copied to host)."""
+    if not isinstance(X, torch.Tensor):
+        return torch.from_numpy(check_array(X, name=name, allow_nd=allow_nd,
+                                            min_samples=min_samples)).to(device)
+    if X.is_complex():
+        raise DataError(f"{name} holds complex numbers; nolabel works on real-valued data")
+    _check_shape(tuple(X.shape), name, allow_nd, min_samples)
+    tensor = X.detach().to(device=device, dtype=torch.float32)
+    finite = torch.isfinite(tensor)
+    if not bool(finite.all()):
+        _raise_non_finite((~finite).cpu().numpy(), tensor.cpu().numpy(), name)
+    return tensor
+
+
+def check_n_features(estimator: Any, X_shape: tuple[int, ...], name: str = "X") -> None:
+    """Refuse data whose per-sample shape differs from what ``estimator`` was fitted on."""
+    expected = getattr(estimator, "n_features_in_", None)
+    got = int(np.prod(X_shape[1:]))
+    if expected is not None and got != expected:
+        raise DataError(
+            f"{name} has {got} features per sample but {type(estimator).__name__} "
+            f"was fitted on {expected}"
+        )
+
+
+def check_is_fitted(estimator: Any, attributes: Iterable[str]) -> None:
+    missing = [a for a in attributes if not hasattr(estimator, a)]
+    if missing:
+        raise NotFittedError(
+            f"this {type(estimator).__name__} is not fitted yet: call fit(X) before using it"
+        )
+
+
+def check_int(name: str, value: Any, *, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ParameterError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ParameterError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_float(
+    name: str, value: Any, *, minimum: float | None = None, strict: bool = False
+) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise ParameterError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ParameterError(f"{name} must be finite, got {value}")
+    if minimum is not None and (value <= minimum if strict else value < minimum):
+        raise ParameterError(f"{name} must be {'>' if strict else '>='} {minimum}, got {value}")
+    return value
+
+
+def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    choices = tuple(choices)
+    if value not in choices:
+        options = ", ".join(map(repr, choices))
+        raise ParameterError(f"{name} must be one of {options}; got {value!r}")
+    return value
+
+
+def as_output(result: torch.Tensor, like: Any) -> np.ndarray | torch.Tensor:
+    """Return ``result`` in the kind of container the user passed in: tensors stay tensors."""
+    if isinstance(like, torch.Tensor):
+        return result.to(like.device)
+    return result.detach().cpu().numpy()

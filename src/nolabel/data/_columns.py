@@ -1,0 +1,40 @@
+"""Pick the label column of a table by name or position."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from nolabel.errors import DataError, ParameterError
+
+
+def label_index(
+    label_column: str | int | None, names: Sequence[str] | None, n_columns: int, path: Path
+) -> int | None:
+    """The 0-based index of ``label_column`` among ``n_columns`` (negative counts from the end)."""
+    if label_column is None:
+        return None
+    if isinstance(label_column, bool) or not isinstance(label_column, str | int):
+        raise ParameterError(f"label_column must be a column name or index, got {label_column!r}")
+    if isinstance(label_column, int):
+        if not -n_columns <= label_column < n_columns:
+            raise DataError(
+                f"{path}: label_column={label_column} is out of range; "
+                f"the table has {n_columns} columns"
+            )
+        return label_column % n_columns
+    if names is None:
+        raise DataError(
+            f"{path} has no header row, so label_column={label_column!r} cannot be found by "
+            "name; pass its index instead"
+        )
+    if label_column not in names:
+        raise DataError(
+            f"{path} has no column {label_column!r}; its columns are " + ", ".join(map(repr, names))
+        )
+    return list(names).index(label_column)
+
+
+def split_label(n_columns: int, label: int | None) -> list[int]:
+    """Indices of the feature columns (all except the label); a table needs at least one."""
+    return [i for i in range(n_columns) if i != label]

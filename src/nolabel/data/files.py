@@ -1,0 +1,131 @@
+"""Read user data from a path: .npy, .npz, .csv/.tsv, .parquet, or a folder of images."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from nolabel.data.csv_table import read_csv
+from nolabel.data.dataset import RawData
+from nolabel.data.image_folder import read_image_folder
+from nolabel.data.parquet_table import read_parquet
+from nolabel.errors import DataError, ParameterError
+
+SUFFIXES = (".npy", ".npz", ".csv", ".tsv", ".parquet")
+
+
+def _as_samples(array: np.ndarray, path: Path) -> np.ndarray:
+    """Images stored as (n, h, w) gain a channel axis; (n, h, w, c) becomes (n, c, h, w)."""
+    if array.ndim == 3:
+        return array[:, None]
+    if array.ndim == 4 and array.shape[1] not in (1, 3, 4) and array.shape[3] in (1, 3, 4):
+        return array.transpose(0, 3, 1, 2)
+    if array.ndim > 4 or array.ndim < 2:
+        raise DataError(
+            f"{path} holds an array of shape {array.shape}; expected (n, features), "
+            "(n, height, width) or (n, channels, height, width)"
+        )
+    return array
+
+
+def _pickle_refused(path: Path, exc: ValueError) -> DataError:
+    return DataError(
+        f"{path} holds Python objects that could only be read by unpickling, which nolabel "
+        f"never does (it can run arbitrary code); save plain numeric arrays instead ({exc})"
+    )
+
+
+def _check_magic(path: Path, magics: tuple[bytes, ...], kind: str) -> None:
+    with open(path, "rb") as handle:
+        start = handle.read(6)
+    if not start:
+        raise DataError(f"{path} is empty")
+    if not start.startswith(magics):
+        raise DataError(f"{path} is not a {kind} file (it does not start with a {kind} header)")
+
+
+def read_npy(path: Path, *, mmap: bool = False) -> RawData:
+    _check_magic(path, (b"\x93NUMPY",), ".npy")
+    try:
+        array = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise _pickle_refused(path, exc) from None
+        raise DataError(f"{path} is not a readable .npy file: {exc}") from None
+    return RawData(_as_samples(array, path))
+
+
+def read_npz(path: Path) -> RawData:
+    _check_magic(path, (b"PK\x03\x04", b"PK\x05\x06"), ".npz")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            keys = list(archive.files)
+            if "X" not in keys:
+                raise DataError(
+                    f"{path} has no array named 'X' (it holds {', '.join(keys) or 'nothing'}); "
+                    "save the samples with np.savez(path, X=samples, y=labels)"
+                )
+            X = archive["X"]
+            y = archive["y"] if "y" in keys else None
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise _pickle_refused(path, exc) from None
+        raise DataError(f"{path} is not a readable .npz file: {exc}") from None
+    except (zipfile.BadZipFile, EOFError) as exc:
+        raise DataError(f"{path} is not a readable .npz file: {exc}") from None
+    return RawData(_as_samples(X, path), y)
+
+
+def read_path(
+    path: str | os.PathLike[str],
+    *,
+    label_column: str | int | None = None,
+    mmap: bool = False,
+) -> RawData:
+    """Read samples (and labels when the source has them) from a file or an image folder."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise DataError(f"no such file or folder: {path}")
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        if suffix in SUFFIXES:
+            raise DataError(f"{path} is a folder, but its name says a {suffix} file")
+        _refuse(label_column, "label_column", "a folder of images (labels are subfolders)")
+        _refuse(mmap, "mmap", "a folder of images")
+        return _guard(path, lambda: read_image_folder(path))
+    if suffix not in SUFFIXES:
+        raise DataError(
+            f"{path} has an unknown extension {suffix!r}; nolabel reads "
+            f"{', '.join(SUFFIXES)} files and folders of images (IDX files: "
+            "nolabel.data.read_idx, or load('fashion-mnist', path=folder))"
+        )
+    if suffix in (".csv", ".tsv", ".parquet"):
+        _refuse(mmap, "mmap", "tables")
+        if suffix == ".parquet":
+            return _guard(path, lambda: read_parquet(path, label_column=label_column))
+        return _guard(path, lambda: read_csv(path, label_column=label_column))
+    _refuse(label_column, "label_column", f"{suffix} files (labels are the array 'y' of a .npz)")
+    if suffix == ".npy":
+        return _guard(path, lambda: read_npy(path, mmap=mmap))
+    _refuse(mmap, "mmap", ".npz files")
+    return _guard(path, lambda: read_npz(path))
+
+
+def _refuse(value: object, name: str, what: str) -> None:
+    if value is not None and value is not False:
+        raise ParameterError(f"{name}= does not apply to {what}")
+
+
+def _guard(path: Path, read):
+    """Turn operating-system errors into a DataError that names the path."""
+    try:
+        return read()
+    except PermissionError:
+        raise DataError(f"{path} cannot be read: permission denied") from None
+    except IsADirectoryError:
+        raise DataError(f"{path} is a folder, expected a file") from None
+    except OSError as exc:
+        raise DataError(f"{path} cannot be read: {exc.strerror or exc}") from None

@@ -1,0 +1,129 @@
+"""What every neural estimator shares: validation, device, seeding, the training loop, saving.
+
+A model file subclasses :class:`NeuralEstimator` and supplies ``_build_module`` (its network)
+and ``_objectives`` (its losses with their optimizers); fit, resume, batched inference and
+save/load come from here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from torch import nn
+
+from nolabel._device import resolve_device, seed_everything
+from nolabel._validation import (
+    check_choice,
+    check_float,
+    check_int,
+    check_is_fitted,
+    check_n_features,
+    check_tensor,
+)
+from nolabel.errors import CheckpointError
+from nolabel.persistence import Persistable
+from nolabel.train import Objective, TrainConfig, fit, make_optimizer
+
+_INFERENCE_BATCH = 4096
+
+
+class NeuralEstimator(Persistable, BaseEstimator):
+    """Base of the torch models. Subclasses set their hyper-parameters in ``__init__``."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    optimizer: str
+    weight_decay: float
+    random_state: int | None
+    device: str
+    verbose: int
+    checkpoint_path: str | None
+    checkpoint_every: int
+
+    # -- to provide in subclasses ---------------------------------------------------------
+    def _build_module(self, n_features: int) -> nn.Module:
+        raise NotImplementedError
+
+    def _objectives(self, module: nn.Module) -> list[Objective]:
+        raise NotImplementedError
+
+    def _check_data(self, X: torch.Tensor) -> None:
+        """Model-specific checks on validated training data (e.g. range for BCE)."""
+
+    # -- shared ---------------------------------------------------------------------------
+    def _check_training_params(self) -> None:
+        check_int("epochs", self.epochs)
+        check_int("batch_size", self.batch_size)
+        check_float("lr", self.lr, minimum=0.0, strict=True)
+        check_float("weight_decay", self.weight_decay, minimum=0.0)
+        check_choice("optimizer", self.optimizer, ("adam", "sgd"))
+        check_int("checkpoint_every", self.checkpoint_every)
+        check_int("verbose", self.verbose, minimum=0)
+
+    def _make_optimizer(self, parameters: Any) -> torch.optim.Optimizer:
+        return make_optimizer(self.optimizer, parameters, self.lr, self.weight_decay)
+
+    def fit(self, X, y=None, *, resume_from: str | Path | None = None):
+        """Train on ``X`` (n_samples, ...). ``resume_from`` continues a checkpointed run."""
+        self._check_training_params()
+        device = resolve_device(self.device)
+        data = check_tensor(X, device=device, min_samples=2)
+        self._check_data(data)
+        self.sample_shape_ = tuple(int(s) for s in data.shape[1:])
+        self.n_features_in_ = int(np.prod(self.sample_shape_))
+        seed = seed_everything(self.random_state)
+        module = self._build_module(self.n_features_in_).to(device)
+        objectives = self._objectives(module)
+        config = TrainConfig(
+            epochs=self.epochs, batch_size=self.batch_size, device=device, seed=seed,
+            verbose=self.verbose, checkpoint_path=self.checkpoint_path,
+            checkpoint_every=self.checkpoint_every, description=type(self).__name__,
+        )
+        if resume_from is not None and not Path(resume_from).exists():
+            raise CheckpointError(f"resume_from={str(resume_from)!r} does not exist")
+        self.module_ = module
+        result = fit(module, (data.reshape(len(data), -1),), objectives, config,
+                     resume_from=resume_from)
+        self.history_ = result.history
+        self.n_epochs_ = result.epochs_run
+        return self
+
+    def _input(self, X) -> torch.Tensor:
+        check_is_fitted(self, ["module_"])
+        device = next(self.module_.parameters()).device
+        data = check_tensor(X, device=device)
+        check_n_features(self, tuple(data.shape))
+        return data.reshape(len(data), -1)
+
+    @torch.no_grad()
+    def _batched(self, fn, *tensors: torch.Tensor) -> torch.Tensor:
+        """Apply ``fn`` to aligned tensors in bounded-memory batches, in eval mode."""
+        self.module_.eval()
+        outputs = [fn(*(t[i:i + _INFERENCE_BATCH] for t in tensors))
+                   for i in range(0, len(tensors[0]), _INFERENCE_BATCH)]
+        return torch.cat(outputs)
+
+    def _get_state(self):
+        check_is_fitted(self, ["module_"])
+        tensors = {f"module.{k}": v for k, v in self.module_.state_dict().items()}
+        state = {"sample_shape_": list(self.sample_shape_), "n_features_in_": self.n_features_in_,
+                 "history_": self.history_, "n_epochs_": self.n_epochs_}
+        return tensors, state
+
+    def _set_state(self, tensors, state):
+        self.sample_shape_ = tuple(state["sample_shape_"])
+        self.n_features_in_ = int(state["n_features_in_"])
+        self.history_ = state["history_"]
+        self.n_epochs_ = int(state["n_epochs_"])
+        module = self._build_module(self.n_features_in_)
+        weights = {k[len("module."):]: v for k, v in tensors.items() if k.startswith("module.")}
+        try:
+            module.load_state_dict(weights)
+        except RuntimeError as exc:
+            raise CheckpointError(f"saved weights do not fit the model: {exc}") from exc
+        self.module_ = module.to(resolve_device(self.device)).eval()

@@ -1,0 +1,5 @@
+"""Reusable network blocks."""
+
+from nolabel.nets.mlp import activation, mlp
+
+__all__ = ["activation", "mlp"]

@@ -1,0 +1,84 @@
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+
+from nolabel import AutoEncoder, CheckpointError, DataError, NotFittedError, load_model
+
+
+@pytest.fixture(scope="module")
+def images():
+    return (load_digits().data / 16).astype(np.float32).reshape(-1, 1, 8, 8)
+
+
+@pytest.fixture(scope="module")
+def fitted(images):
+    return AutoEncoder(latent_dim=6, hidden_dims=(128,), epochs=30, random_state=0).fit(images)
+
+
+def test_loss_falls(fitted):
+    losses = fitted.history_["loss"]
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_shapes_follow_the_input(fitted, images):
+    assert fitted.transform(images).shape == (len(images), 6)
+    assert fitted.reconstruct(images[:5]).shape == (5, 1, 8, 8)
+    assert fitted.inverse_transform(np.zeros((3, 6), np.float32)).shape == (3, 1, 8, 8)
+    codes = fitted.transform(torch.from_numpy(images[:4]))
+    assert isinstance(codes, torch.Tensor) and codes.shape == (4, 6)
+
+
+def test_reconstruction_beats_pca_at_the_same_dimension(fitted, images):
+    flat = images.reshape(len(images), -1)
+    pca = PCA(6).fit(flat)
+    pca_error = ((pca.inverse_transform(pca.transform(flat)) - flat) ** 2).mean()
+    error = ((fitted.reconstruct(images) - images) ** 2).mean()
+    assert error < pca_error
+
+
+def test_score_samples_is_deterministic_and_flags_noise(fitted, images):
+    scores = fitted.score_samples(images)
+    np.testing.assert_array_equal(scores, fitted.score_samples(images))
+    noise = np.random.default_rng(0).uniform(0, 1, images[:200].shape).astype(np.float32)
+    assert scores.mean() > fitted.score_samples(noise).max()
+
+
+def test_bce_loss_trains_on_unit_interval_data(images):
+    model = AutoEncoder(latent_dim=4, hidden_dims=(32,), loss="bce", epochs=3,
+                        random_state=0).fit(images)
+    assert model.history_["loss"][-1] < model.history_["loss"][0]
+    out = model.reconstruct(images[:10])
+    assert out.min() >= 0 and out.max() <= 1
+    with pytest.raises(DataError, match=r"loss='bce' needs X in \[0, 1\]"):
+        AutoEncoder(loss="bce", epochs=1).fit(images * 16)
+
+
+def test_same_seed_same_codes(images):
+    a = AutoEncoder(latent_dim=3, hidden_dims=(16,), epochs=2, random_state=4).fit(images)
+    b = clone(a).fit(images)
+    np.testing.assert_array_equal(a.transform(images), b.transform(images))
+
+
+def test_save_load_identical_outputs(tmp_path, fitted, images):
+    path = fitted.save(tmp_path / "ae.safetensors")
+    loaded = load_model(path)
+    np.testing.assert_array_equal(loaded.transform(images), fitted.transform(images))
+    np.testing.assert_array_equal(loaded.score_samples(images), fitted.score_samples(images))
+    assert loaded.history_ == fitted.history_
+    (tmp_path / "junk.safetensors").write_bytes(b"\x00" * 40)
+    with pytest.raises(CheckpointError):
+        load_model(tmp_path / "junk.safetensors")
+
+
+def test_misuse_gets_clear_errors(fitted, images):
+    with pytest.raises(NotFittedError):
+        AutoEncoder().transform(images)
+    with pytest.raises(DataError, match="has 10 features per sample but AutoEncoder was fitted"):
+        fitted.transform(np.zeros((2, 10), np.float32))
+    with pytest.raises(DataError, match="Z has 2 columns but latent_dim is 6"):
+        fitted.inverse_transform(np.zeros((2, 2), np.float32))
+    with pytest.raises(DataError, match="at least 2"):
+        AutoEncoder(epochs=1).fit(images[:1])

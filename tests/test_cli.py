@@ -1,0 +1,49 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from nolabel import __version__
+from nolabel.cli import main
+
+
+def test_version_from_the_installed_entry_point():
+    done = subprocess.run([sys.executable, "-m", "nolabel", "--version"], capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == f"nolabel {__version__}"
+
+
+@pytest.mark.parametrize("command", [[], ["demo"], ["datasets"]])
+def test_help_on_every_command(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
+    assert "example" in capsys.readouterr().out
+
+
+def test_demo_writes_a_complete_run_folder(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["demo", "--out", str(out), "--epochs", "30", "--verbose", "0"]) == 0
+    for name in ("config.json", "metrics.json", "history.csv", "autoencoder.safetensors",
+                 "kmeans.safetensors", "reconstructions.png", "embedding.png"):
+        assert (out / name).stat().st_size > 0, name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["kmeans_on_pixels"]["acc"] > 0.6  # k-means on digits is far above 0.1 chance
+    assert metrics["autoencoder_then_kmeans"]["acc"] > 0.5
+    assert (out / "reconstructions.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    config = json.loads((out / "config.json").read_text())
+    assert config["seed"] == 0 and config["versions"]["nolabel"] == __version__
+
+
+def test_bad_device_is_a_clean_error(tmp_path, capsys):
+    out = tmp_path / "never"
+    assert main(["demo", "--device", "tpu9", "--out", str(out), "--epochs", "1"]) == 2
+    assert "device='tpu9'" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_datasets_lists_digits(capsys):
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    assert "digits" in out and "fashion-mnist" in out and "mnist" in out

@@ -1,0 +1,133 @@
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from nolabel import CheckpointError, TrainingError
+from nolabel.train import Objective, TrainConfig, fit, load_checkpoint, read_tensors
+
+
+def _regression_data(n=64, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 4, generator=generator)
+    return x, x @ torch.tensor([[1.0], [-2.0], [0.5], [3.0]])
+
+
+def _setup(seed=0, lr=0.05):
+    torch.manual_seed(seed)
+    module = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
+
+    def mse(model, batch):
+        return ((model(batch[0]) - batch[1]) ** 2).mean()
+
+    optimizer = torch.optim.Adam(module.parameters(), lr=lr)
+    return module, [Objective("mse", mse, optimizer)]
+
+
+def _config(epochs, **kwargs):
+    return TrainConfig(epochs=epochs, batch_size=16, device=torch.device("cpu"), seed=0,
+                       verbose=0, **kwargs)
+
+
+def test_loss_falls_and_history_is_per_epoch():
+    module, objectives = _setup()
+    result = fit(module, _regression_data(), objectives, _config(15))
+    losses = result.history["loss"]
+    assert len(losses) == 15 and len(result.history["epoch_time"]) == 15
+    assert losses[-1] < 0.2 * losses[0]
+    assert not module.training  # left in eval mode
+
+
+def test_same_seed_gives_identical_weights():
+    runs = []
+    for _ in range(2):
+        module, objectives = _setup()
+        fit(module, _regression_data(), objectives, _config(3))
+        runs.append(module.state_dict())
+    for key in runs[0]:
+        assert torch.equal(runs[0][key], runs[1][key])
+
+
+def test_resume_matches_uninterrupted(tmp_path):
+    path = tmp_path / "checkpoint.safetensors"
+    full, objectives = _setup()
+    straight = fit(full, _regression_data(), objectives, _config(6))
+
+    first, objectives = _setup()
+    fit(first, _regression_data(), objectives, _config(3, checkpoint_path=path))
+    resumed, objectives = _setup(seed=123)  # different init: the checkpoint must overwrite it
+    result = fit(resumed, _regression_data(), objectives, _config(6), resume_from=path)
+    for key, value in full.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[key])
+    assert result.history["loss"] == straight.history["loss"]
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.safetensors"]  # no temp files
+
+
+def test_nan_loss_names_epoch_and_keeps_last_good_weights():
+    module, _ = _setup()
+    calls = {"n": 0}
+
+    def exploding(model, batch):
+        calls["n"] += 1
+        loss = ((model(batch[0]) - batch[1]) ** 2).mean()
+        return loss * float("nan") if calls["n"] > 8 else loss  # 4 batches/epoch: NaN in epoch 3
+
+    objectives = [Objective("mse", exploding, torch.optim.SGD(module.parameters(), lr=0.01))]
+    snapshots = []
+    with pytest.raises(TrainingError, match="epoch 3"):
+        fit(module, _regression_data(), objectives, _config(5),
+            on_epoch_end=lambda e, m: snapshots.append(
+                {k: v.clone() for k, v in module.state_dict().items()}))
+    assert len(snapshots) == 2
+    for key, value in module.state_dict().items():
+        assert torch.isfinite(value).all()
+        assert torch.equal(value, snapshots[-1][key])
+
+
+def test_several_objectives_are_stepped_and_logged():
+    module, _ = _setup()
+    head = list(module.parameters())
+
+    def first(model, batch):
+        return ((model(batch[0]) - batch[1]) ** 2).mean(), {"first_extra": torch.tensor(1.0)}
+
+    def second(model, batch):
+        return (model(batch[0]) ** 2).mean() * 0.0 + 0.5
+
+    objectives = [Objective("a", first, torch.optim.SGD(head, lr=0.01), steps=2),
+                  Objective("b", lambda m, b: second(m, b) + 0 * sum(p.sum() for p in head),
+                            torch.optim.SGD(head, lr=0.01))]
+    result = fit(module, _regression_data(), objectives, _config(2))
+    assert set(result.history) == {"a_loss", "b_loss", "first_extra", "epoch_time"}
+    assert result.history["first_extra"] == [1.0, 1.0]
+
+
+def test_pickle_renamed_as_checkpoint_is_refused_without_running(tmp_path):
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    path = tmp_path / "evil.safetensors"
+    path.write_bytes(pickle.dumps(Payload()))
+    module, objectives = _setup()
+    with pytest.raises(CheckpointError, match="not a valid safetensors file"):
+        load_checkpoint(path, module, objectives, torch.Generator())
+    with pytest.raises(CheckpointError):
+        read_tensors(path)
+    assert not marker.exists()
+
+
+def test_checkpoint_of_other_architecture_is_refused(tmp_path):
+    path = tmp_path / "c.safetensors"
+    module, objectives = _setup()
+    fit(module, _regression_data(), objectives, _config(1, checkpoint_path=path))
+    other = nn.Linear(4, 1)
+    with pytest.raises(CheckpointError, match="architecture"):
+        load_checkpoint(path, other, [Objective("mse", None, torch.optim.SGD(other.parameters(),
+                                                                              lr=0.1))],
+                        torch.Generator())
+    np.testing.assert_equal(path.exists(), True)
