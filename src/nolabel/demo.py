@@ -12,7 +12,7 @@ from sklearn.manifold import TSNE
 from nolabel._device import resolve_device
 from nolabel.classical import KMeans
 from nolabel.data import load
-from nolabel.metrics import clustering_scores
+from nolabel.metrics import cluster_mapping, clustering_scores
 from nolabel.models import AutoEncoder
 from nolabel.report import embedding_scatter, reconstruction_grid
 from nolabel.runs import environment, new_run_dir, write_history_csv, write_json
@@ -62,7 +62,10 @@ def run_demo(out: str | Path | None = None, epochs: int = 100, seed: int = 0,
     reconstruction_grid(X[shown], autoencoder.reconstruct(X[shown]), run / "reconstructions.png",
                         title="digits: originals (top) vs autoencoder reconstructions (bottom)")
     points = TSNE(n_components=2, random_state=seed, init="pca").fit_transform(codes)
-    embedding_scatter(points, [("k-means cluster", code_labels), ("true digit", y)],
+    # Name each cluster by the digit it is matched to, so both panels share colours.
+    mapping = cluster_mapping(y, code_labels)
+    named = np.array([mapping.get(int(c), -1) for c in code_labels])
+    embedding_scatter(points, [("k-means cluster (matched digit)", named), ("true digit", y)],
                       run / "embedding.png", title="t-SNE of the autoencoder's 10-d codes")
     metrics["seconds"] = round(time.perf_counter() - start, 2)
     write_json(run / "metrics.json", metrics)

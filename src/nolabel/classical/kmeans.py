@@ -35,18 +35,33 @@ def _squared_distances(X: torch.Tensor, x_sq: torch.Tensor, centers: torch.Tenso
     return (x_sq[:, None] - 2.0 * (X @ centers.T) + c_sq[None, :]).clamp_min_(0.0)
 
 
-def assign(
+def assign_runs(
     X: torch.Tensor, x_sq: torch.Tensor, centers: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Nearest centre of every row and its squared distance, in blocks of bounded memory."""
-    rows = max(1, _CHUNK_ELEMENTS // max(1, centers.shape[0]))
+    """Nearest centre of every row under each of several runs' centres at once.
+
+    ``centers`` is (runs, k, d); returns labels and squared distances of shape (n, runs).
+    One matrix product serves all runs, so the data is streamed once per iteration, and rows
+    go in blocks so the (rows x runs*k) distance matrix stays bounded.
+    """
+    runs, k, d = centers.shape
+    flat = centers.reshape(runs * k, d)
+    rows = max(1, _CHUNK_ELEMENTS // (runs * k))
     labels, distances = [], []
     for start in range(0, X.shape[0], rows):
-        block = _squared_distances(X[start:start + rows], x_sq[start:start + rows], centers)
-        best, index = block.min(dim=1)
+        block = _squared_distances(X[start:start + rows], x_sq[start:start + rows], flat)
+        best, index = block.view(-1, runs, k).min(dim=2)
         labels.append(index)
         distances.append(best)
     return torch.cat(labels), torch.cat(distances)
+
+
+def assign(
+    X: torch.Tensor, x_sq: torch.Tensor, centers: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Nearest centre of every row and its squared distance."""
+    labels, distances = assign_runs(X, x_sq, centers[None])
+    return labels[:, 0], distances[:, 0]
 
 
 def _uniform(n: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
@@ -87,24 +102,38 @@ def _relocate_empty(
 
 def lloyd(
     X: torch.Tensor, x_sq: torch.Tensor, centers: torch.Tensor, max_iter: int, tol: float
-) -> tuple[torch.Tensor, torch.Tensor, float, int]:
-    """Lloyd iterations until the squared centre shift is at most ``tol`` (absolute)."""
-    n_clusters = centers.shape[0]
-    labels = None
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):  # noqa: B007
-        new_labels, distances = assign(X, x_sq, centers)
-        sums = torch.zeros_like(centers).index_add_(0, new_labels, X)
-        counts = torch.bincount(new_labels, minlength=n_clusters)
-        new_centers = sums / counts.clamp_min(1)[:, None].to(sums.dtype)
-        _relocate_empty(new_centers, counts, X, distances)
-        shift = float(((new_centers - centers) ** 2).sum())
-        unchanged = labels is not None and bool(torch.equal(labels, new_labels))
-        centers, labels = new_centers, new_labels
-        if unchanged or shift <= tol:
+) -> list[tuple[torch.Tensor, torch.Tensor, float, int]]:
+    """Lloyd iterations for several runs at once, from ``centers`` of shape (runs, k, d).
+
+    Each run stops when its summed squared centre shift is at most ``tol`` (absolute) or its
+    labels no longer change; the runs still going share one distance computation per
+    iteration. Returns (centres, labels, inertia, iterations) per run.
+    """
+    centers = centers.clone()
+    runs, k, _ = centers.shape
+    previous: list[torch.Tensor | None] = [None] * runs
+    n_iter = [0] * runs
+    active = list(range(runs))
+    for iteration in range(1, max_iter + 1):
+        if not active:
             break
-    labels, distances = assign(X, x_sq, centers)
-    return centers, labels, float(distances.double().sum()), n_iter
+        labels, distances = assign_runs(X, x_sq, centers[active])
+        finished = []
+        for column, run in enumerate(active):
+            run_labels = labels[:, column]
+            sums = torch.zeros_like(centers[run]).index_add_(0, run_labels, X)
+            counts = torch.bincount(run_labels, minlength=k)
+            updated = sums / counts.clamp_min(1)[:, None].to(sums.dtype)
+            _relocate_empty(updated, counts, X, distances[:, column])
+            shift = float(((updated - centers[run]) ** 2).sum())
+            unchanged = previous[run] is not None and bool(torch.equal(previous[run], run_labels))
+            centers[run], previous[run], n_iter[run] = updated, run_labels, iteration
+            if unchanged or shift <= tol:
+                finished.append(run)
+        active = [run for run in active if run not in finished]
+    labels, distances = assign_runs(X, x_sq, centers)
+    inertia = distances.double().sum(0)
+    return [(centers[r], labels[:, r], float(inertia[r]), n_iter[r]) for r in range(runs)]
 
 
 @register("kmeans", "k-means (k-means++ or random init, Lloyd iterations, restarts) on CPU/GPU")
@@ -182,13 +211,10 @@ class KMeans(Persistable, ClusterMixin, TransformerMixin, BaseEstimator):
         generator = torch_generator(seed)
         x_sq = (data * data).sum(1)
         tol = float(data.var(dim=0, unbiased=False).mean()) * self.tol
-        best = None
-        for _ in range(n_init):
-            centers = self._initial_centers(data, x_sq, generator)
-            run = lloyd(data, x_sq, centers, self.max_iter, tol)
-            if best is None or run[2] < best[2]:
-                best = run
-        centers, labels, inertia, n_iter = best
+        starts = torch.stack([self._initial_centers(data, x_sq, generator)
+                              for _ in range(n_init)])
+        runs = lloyd(data, x_sq, starts, self.max_iter, tol)
+        centers, labels, inertia, n_iter = min(runs, key=lambda run: run[2])
         self.cluster_centers_ = centers.cpu().numpy()
         self.labels_ = labels.cpu().numpy()
         self.inertia_ = inertia
@@ -234,4 +260,4 @@ class KMeans(Persistable, ClusterMixin, TransformerMixin, BaseEstimator):
             setattr(self, name, value)
 
 
-__all__ = ["KMeans", "assign", "kmeans_plusplus", "lloyd"]
+__all__ = ["KMeans", "assign", "assign_runs", "kmeans_plusplus", "lloyd"]
