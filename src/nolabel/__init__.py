@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from nolabel.classical import KMeans
+from nolabel.classical import GaussianMixture, KMeans
 from nolabel.data import Dataset, load
 from nolabel.errors import (
     CheckpointError,
@@ -22,6 +22,7 @@ __all__ = [
     "ChecksumError",
     "DataError",
     "Dataset",
+    "GaussianMixture",
     "KMeans",
     "NolabelError",
     "NotFittedError",

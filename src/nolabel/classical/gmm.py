@@ -1,0 +1,443 @@
+"""Gaussian mixture fitted by expectation-maximisation, in torch (CPU or GPU, float64).
+
+The same model, parameter shapes and stopping rule as scikit-learn's ``GaussianMixture``:
+the E-step evaluates log-densities through Cholesky factors of the precisions, the M-step
+adds ``reg_covar`` to every covariance diagonal, and EM stops when the mean log-likelihood
+changes by less than ``tol``. Unlike scikit-learn, a component that dies (no responsibility
+left) or whose covariance is not positive definite does not stop the fit: it is re-seeded
+or regularised, with a warning that names it.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, DensityMixin
+from sklearn.exceptions import ConvergenceWarning
+
+from nolabel._device import resolve_device, seed_everything, torch_generator
+from nolabel._validation import (
+    as_output,
+    check_choice,
+    check_float,
+    check_int,
+    check_is_fitted,
+    check_n_features,
+    check_tensor,
+)
+from nolabel.classical.kmeans import assign, kmeans_plusplus, lloyd
+from nolabel.errors import DataError, ParameterError
+from nolabel.persistence import Persistable
+from nolabel.registry import register
+
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
+_EPS = float(np.finfo(np.float64).eps)
+# A component holding less responsibility than this many samples has collapsed.
+_MIN_MASS = 1e-6
+# First diagonal jitter tried on a covariance that is not positive definite, relative to the
+# data's mean feature variance; multiplied by 10 until the Cholesky factorisation succeeds.
+_JITTER = 1e-6
+
+
+def _estimate_parameters(
+    X: torch.Tensor, resp: torch.Tensor, reg_covar: float, covariance_type: str
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """M-step: responsibility mass, means and covariances (scikit-learn's formulas)."""
+    nk = resp.sum(0) + 10 * _EPS
+    means = (resp.T @ X) / nk[:, None]
+    d = X.shape[1]
+    if covariance_type == "full":
+        covariances = torch.empty(len(nk), d, d, dtype=X.dtype, device=X.device)
+        for k in range(len(nk)):
+            diff = X - means[k]
+            covariances[k] = (resp[:, k, None] * diff).T @ diff / nk[k]
+        covariances.diagonal(dim1=1, dim2=2).add_(reg_covar)
+    elif covariance_type == "tied":
+        covariances = (X.T @ X - (nk * means.T) @ means) / nk.sum()
+        covariances.diagonal().add_(reg_covar)
+    else:
+        covariances = (resp.T @ (X * X)) / nk[:, None] - means**2 + reg_covar
+        if covariance_type == "spherical":
+            covariances = covariances.mean(1)
+    return nk, means, covariances
+
+
+def _warn_regularised(what: str, jitter: float) -> None:
+    warnings.warn(
+        f"{what} is not positive definite (degenerate data or reg_covar too small); "
+        f"added {jitter:.3g} to its diagonal",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
+def _cholesky_regularised(cov: torch.Tensor, scale: float, what: str) -> torch.Tensor:
+    factor, info = torch.linalg.cholesky_ex(cov)
+    if int(info) == 0:
+        return factor
+    eye = torch.eye(len(cov), dtype=cov.dtype, device=cov.device)
+    jitter = _JITTER * scale
+    while True:
+        factor, info = torch.linalg.cholesky_ex(cov + jitter * eye)
+        if int(info) == 0:
+            cov.add_(jitter * eye)  # keep covariances_ consistent with the factor
+            _warn_regularised(what, jitter)
+            return factor
+        jitter *= 10
+
+
+def _precisions_cholesky(
+    covariances: torch.Tensor, covariance_type: str, scale: float
+) -> torch.Tensor:
+    """Cholesky factors of the precisions; repairs (in place) covariances that are not PD."""
+    if covariance_type in ("full", "tied"):
+        stacked = covariances if covariance_type == "full" else covariances[None]
+        factors, info = torch.linalg.cholesky_ex(stacked)
+        for k in torch.nonzero(info).flatten().tolist():
+            what = f"the covariance of component {k}" if covariance_type == "full" else (
+                "the tied covariance")
+            factors[k] = _cholesky_regularised(stacked[k], scale, what)
+        eye = torch.eye(stacked.shape[-1], dtype=stacked.dtype, device=stacked.device)
+        precisions = torch.linalg.solve_triangular(
+            factors, eye.expand_as(factors), upper=False
+        ).mT
+        return precisions if covariance_type == "full" else precisions[0]
+    bad = covariances <= _EPS * scale  # exact duplicates can round to a tiny positive value
+    if bool(bad.any()):
+        jitter = _JITTER * scale
+        for position in torch.nonzero(bad).tolist():
+            _warn_regularised(f"the covariance of component {position[0]}", jitter)
+        covariances[bad] = jitter
+    return covariances.rsqrt()
+
+
+def _log_gaussian_prob(
+    X: torch.Tensor, means: torch.Tensor, precisions_chol: torch.Tensor, covariance_type: str
+) -> torch.Tensor:
+    """log N(x | mean_k, cov_k) for every sample and component, shape (n, k)."""
+    n, d = X.shape
+    k = means.shape[0]
+    if covariance_type in ("full", "tied"):
+        factors = precisions_chol if covariance_type == "full" else precisions_chol.expand(k, d, d)
+        log_det = factors.diagonal(dim1=1, dim2=2).log().sum(1)
+        mahalanobis = torch.empty(n, k, dtype=X.dtype, device=X.device)
+        for j in range(k):
+            mahalanobis[:, j] = ((X - means[j]) @ factors[j]).square().sum(1)
+    else:
+        precisions = precisions_chol**2
+        if covariance_type == "spherical":
+            log_det = d * precisions_chol.log()
+            precisions = precisions[:, None].expand(k, d)
+        else:
+            log_det = precisions_chol.log().sum(1)
+        mahalanobis = (
+            (means**2 * precisions).sum(1)
+            - 2.0 * X @ (means * precisions).T
+            + (X * X) @ precisions.T
+        )
+    return -0.5 * (d * math.log(2 * math.pi) + mahalanobis) + log_det
+
+
+def _e_step(
+    X: torch.Tensor, weights: torch.Tensor, means: torch.Tensor, precisions_chol: torch.Tensor,
+    covariance_type: str,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-sample log-density and log-responsibilities."""
+    weighted = _log_gaussian_prob(X, means, precisions_chol, covariance_type) + weights.log()
+    log_density = torch.logsumexp(weighted, dim=1)
+    return log_density, weighted - log_density[:, None]
+
+
+@register("gmm", "Gaussian mixture by EM (full/tied/diag/spherical covariances) on CPU/GPU")
+class GaussianMixture(Persistable, DensityMixin, BaseEstimator):
+    """Gaussian mixture model fitted by EM, with scikit-learn's parameters and attributes.
+
+    Parameters
+    ----------
+    n_components : number of mixture components.
+    covariance_type : ``"full"`` (one matrix per component), ``"tied"`` (one shared matrix),
+        ``"diag"`` (one diagonal per component) or ``"spherical"`` (one variance each).
+    tol : EM stops when the mean log-likelihood changes by less than this.
+    reg_covar : added to the covariance diagonals, keeping them positive definite.
+    max_iter : EM iterations per initialisation.
+    n_init : initialisations; the one with the highest final log-likelihood is kept.
+    init_params : initial responsibilities: ``"kmeans"`` (k-means++ then Lloyd),
+        ``"k-means++"`` (nearest k-means++ centre), ``"random"`` or ``"random_from_data"``.
+    means_init : initial means (n_components, n_features); responsibilities then come from
+        the nearest mean.
+    random_state : seed for initialisation and ``sample``.
+    device : ``"auto"``, ``"cpu"``, ``"cuda"``...
+    verbose : 1 reports each initialisation, 2 each iteration.
+    """
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        *,
+        covariance_type: str = "full",
+        tol: float = 1e-3,
+        reg_covar: float = 1e-6,
+        max_iter: int = 100,
+        n_init: int = 1,
+        init_params: str = "kmeans",
+        means_init=None,
+        random_state: int | None = None,
+        device: str = "auto",
+        verbose: int = 0,
+    ) -> None:
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.means_init = means_init
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    def _check_params(self, X: torch.Tensor) -> torch.Tensor | None:
+        check_int("n_components", self.n_components)
+        check_choice("covariance_type", self.covariance_type, COVARIANCE_TYPES)
+        check_float("tol", self.tol, minimum=0.0)
+        check_float("reg_covar", self.reg_covar, minimum=0.0)
+        check_int("max_iter", self.max_iter)
+        check_int("n_init", self.n_init)
+        check_choice("init_params", self.init_params, INIT_PARAMS)
+        check_int("verbose", self.verbose, minimum=0)
+        n, d = X.shape
+        if self.n_components > n:
+            raise DataError(
+                f"n_components={self.n_components} is larger than the number of samples ({n})"
+            )
+        if self.means_init is None:
+            return None
+        means = check_tensor(self.means_init, device=X.device, name="means_init").double()
+        if tuple(means.shape) != (self.n_components, d):
+            raise ParameterError(
+                f"means_init has shape {tuple(means.shape)}, expected "
+                f"({self.n_components}, {d}) = (n_components, n_features)"
+            )
+        return means
+
+    # -- initialisation -------------------------------------------------------------------
+
+    def _initial_resp(
+        self, X: torch.Tensor, generator: torch.Generator, means: torch.Tensor | None
+    ) -> torch.Tensor:
+        n, k = X.shape[0], self.n_components
+        x_sq = (X * X).sum(1)
+        if means is not None or self.init_params in ("kmeans", "k-means++"):
+            if means is None:
+                means = kmeans_plusplus(X, x_sq, k, generator)
+                if self.init_params == "kmeans":
+                    tol = float(X.var(dim=0, unbiased=False).mean()) * 1e-4
+                    means = lloyd(X, x_sq, means[None], 300, tol)[0][0]
+            labels, _ = assign(X, x_sq, means)
+            return torch.nn.functional.one_hot(labels, k).to(X.dtype)
+        if self.init_params == "random":
+            resp = torch.rand(n, k, generator=generator, dtype=X.dtype).to(X.device)
+            return resp / resp.sum(1, keepdim=True)
+        resp = torch.zeros(n, k, dtype=X.dtype, device=X.device)
+        chosen = torch.randperm(n, generator=generator)[:k].to(X.device)
+        resp[chosen, torch.arange(k, device=X.device)] = 1.0
+        return resp
+
+    # -- EM -------------------------------------------------------------------------------
+
+    def _m_step(self, X: torch.Tensor, resp: torch.Tensor, log_density: torch.Tensor,
+                scale: float):
+        nk, means, covariances = _estimate_parameters(
+            X, resp, self.reg_covar, self.covariance_type)
+        weights = nk / X.shape[0]
+        collapsed = torch.nonzero(nk < _MIN_MASS).flatten()
+        if collapsed.numel():
+            weights = self._reseed(X, nk, means, covariances, collapsed, log_density)
+        return weights, means, covariances, _precisions_cholesky(
+            covariances, self.covariance_type, scale)
+
+    def _reseed(self, X, nk, means, covariances, collapsed, log_density) -> torch.Tensor:
+        """Move collapsed components onto the least likely samples, with the data's spread."""
+        worst = torch.topk(log_density, k=int(collapsed.numel()), largest=False).indices
+        variance = X.var(dim=0, unbiased=False) + self.reg_covar
+        for component, sample in zip(collapsed.tolist(), worst.tolist(), strict=True):
+            warnings.warn(
+                f"Gaussian mixture component {component} collapsed (responsibility mass "
+                f"{float(nk[component]):.3g}); re-seeded on sample {sample}, the least likely",
+                UserWarning,
+                stacklevel=5,
+            )
+            means[component] = X[sample]
+            nk[component] = 1.0
+            if self.covariance_type == "full":
+                covariances[component] = torch.diag(variance)
+            elif self.covariance_type == "diag":
+                covariances[component] = variance
+            elif self.covariance_type == "spherical":
+                covariances[component] = variance.mean()
+        return nk / nk.sum()
+
+    def _run(self, X, generator, means_init, scale):
+        resp = self._initial_resp(X, generator, means_init)
+        nk, means, covariances = _estimate_parameters(
+            X, resp, self.reg_covar, self.covariance_type)
+        weights = nk / X.shape[0]
+        if means_init is not None:
+            means = means_init.clone()
+        precisions_chol = _precisions_cholesky(covariances, self.covariance_type, scale)
+        history: list[float] = []
+        lower_bound, converged = -math.inf, False
+        for n_iter in range(1, self.max_iter + 1):
+            log_density, log_resp = _e_step(
+                X, weights, means, precisions_chol, self.covariance_type)
+            weights, means, covariances, precisions_chol = self._m_step(
+                X, log_resp.exp(), log_density, scale)
+            previous, lower_bound = lower_bound, float(log_density.mean())
+            history.append(lower_bound)
+            if self.verbose >= 2:
+                print(f"  iteration {n_iter}: mean log-likelihood {lower_bound:.6f}")
+            if abs(lower_bound - previous) < self.tol:
+                converged = True
+                break
+        params = (weights, means, covariances, precisions_chol)
+        return params, lower_bound, converged, n_iter, history
+
+    def fit(self, X, y=None) -> GaussianMixture:
+        self.fit_predict(X, y)
+        return self
+
+    def fit_predict(self, X, y=None):
+        """Fit, then return the component of highest responsibility for every sample."""
+        device = resolve_device(self.device)
+        data = check_tensor(X, device=device, allow_nd=False).double()
+        means_init = self._check_params(data)
+        generator = torch_generator(seed_everything(self.random_state))
+        scale = float(data.var(dim=0, unbiased=False).mean()) or 1.0
+        best = None
+        for init in range(self.n_init):
+            run = self._run(data, generator, means_init, scale)
+            if self.verbose:
+                print(f"initialisation {init}: mean log-likelihood {run[1]:.6f}, "
+                      f"converged={run[2]} after {run[3]} iterations")
+            if best is None or run[1] > best[1]:
+                best = run
+        params, self.lower_bound_, self.converged_, self.n_iter_, self.history_ = best
+        if not self.converged_:
+            warnings.warn(
+                "Best performing initialization did not converge. Try different init "
+                "parameters, or increase max_iter, tol, or check for degenerate data.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self._store(*params)
+        self.n_features_in_ = data.shape[1]
+        _, log_resp = _e_step(data, *self._parameters(device), self.covariance_type)
+        return as_output(log_resp.argmax(1), X)
+
+    def _store(self, weights, means, covariances, precisions_chol) -> None:
+        self.weights_ = weights.cpu().numpy()
+        self.means_ = means.cpu().numpy()
+        self.covariances_ = covariances.cpu().numpy()
+        self.precisions_cholesky_ = precisions_chol.cpu().numpy()
+        if self.covariance_type in ("full", "tied"):
+            self.precisions_ = self.precisions_cholesky_ @ np.swapaxes(
+                self.precisions_cholesky_, -1, -2)
+        else:
+            self.precisions_ = self.precisions_cholesky_**2
+
+    # -- inference ------------------------------------------------------------------------
+
+    def _parameters(self, device: torch.device) -> tuple[torch.Tensor, ...]:
+        return tuple(torch.from_numpy(np.asarray(value)).to(device) for value in (
+            self.weights_, self.means_, self.precisions_cholesky_))
+
+    def _validated(self, X) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        check_is_fitted(self, ["means_"])
+        device = resolve_device(self.device)
+        data = check_tensor(X, device=device, allow_nd=False)
+        check_n_features(self, tuple(data.shape))
+        return data.double(), self._parameters(device)
+
+    def _estimate(self, X) -> tuple[torch.Tensor, torch.Tensor]:
+        data, params = self._validated(X)
+        return _e_step(data, *params, self.covariance_type)
+
+    def predict(self, X):
+        """Most responsible component of every sample."""
+        return as_output(self._estimate(X)[1].argmax(1), X)
+
+    def predict_proba(self, X):
+        """Posterior probability of every component for every sample, shape (n, k)."""
+        return as_output(self._estimate(X)[1].exp(), X)
+
+    def score_samples(self, X):
+        """Log-density of every sample under the mixture, in nats."""
+        return as_output(self._estimate(X)[0], X)
+
+    def score(self, X, y=None) -> float:
+        """Mean log-likelihood of ``X``."""
+        return float(self._estimate(X)[0].mean())
+
+    def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Draw ``n_samples`` points; returns (X, component labels), sorted by component."""
+        check_is_fitted(self, ["means_"])
+        check_int("n_samples", n_samples)
+        generator = torch_generator(seed_everything(self.random_state))
+        weights = torch.from_numpy(self.weights_)
+        labels = torch.multinomial(weights, n_samples, replacement=True, generator=generator)
+        labels = labels.sort().values
+        noise = torch.randn(n_samples, self.means_.shape[1], generator=generator,
+                            dtype=torch.float64)
+        covariances = torch.from_numpy(np.asarray(self.covariances_))
+        if self.covariance_type == "full":
+            noise = (torch.linalg.cholesky(covariances)[labels] @ noise[:, :, None])[:, :, 0]
+        elif self.covariance_type == "tied":
+            noise = noise @ torch.linalg.cholesky(covariances).T
+        elif self.covariance_type == "diag":
+            noise = noise * covariances[labels].sqrt()
+        else:
+            noise = noise * covariances[labels].sqrt()[:, None]
+        X = torch.from_numpy(self.means_)[labels] + noise
+        return X.numpy(), labels.numpy()
+
+    def _n_parameters(self) -> int:
+        """Number of free parameters of the model."""
+        k, d = self.means_.shape
+        covariance = {"full": k * d * (d + 1) / 2, "tied": d * (d + 1) / 2,
+                      "diag": k * d, "spherical": k}[self.covariance_type]
+        return int(covariance + k * d + k - 1)
+
+    def bic(self, X) -> float:
+        """Bayesian information criterion of ``X`` (lower is better)."""
+        n = len(X)
+        return -2 * self.score(X) * n + self._n_parameters() * math.log(n)
+
+    def aic(self, X) -> float:
+        """Akaike information criterion of ``X`` (lower is better)."""
+        return -2 * self.score(X) * len(X) + 2 * self._n_parameters()
+
+    # -- persistence ----------------------------------------------------------------------
+
+    _ARRAYS = ("weights_", "means_", "covariances_", "precisions_cholesky_", "precisions_")
+
+    def _get_state(self):
+        check_is_fitted(self, ["means_"])
+        tensors = {name: torch.from_numpy(np.ascontiguousarray(getattr(self, name)))
+                   for name in self._ARRAYS}
+        return tensors, {"converged_": self.converged_, "n_iter_": self.n_iter_,
+                         "lower_bound_": self.lower_bound_, "history_": self.history_,
+                         "n_features_in_": self.n_features_in_}
+
+    def _set_state(self, tensors, state):
+        for name in self._ARRAYS:
+            setattr(self, name, tensors[name].numpy())
+        for name, value in state.items():
+            setattr(self, name, value)
+
+
+__all__ = ["GaussianMixture"]
