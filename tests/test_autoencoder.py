@@ -76,7 +76,7 @@ def test_save_load_identical_outputs(tmp_path, fitted, images):
 def test_misuse_gets_clear_errors(fitted, images):
     with pytest.raises(NotFittedError):
         AutoEncoder().transform(images)
-    with pytest.raises(DataError, match="has 10 features per sample but AutoEncoder was fitted"):
+    with pytest.raises(DataError, match="has 10 features, but AutoEncoder is expecting"):
         fitted.transform(np.zeros((2, 10), np.float32))
     with pytest.raises(DataError, match="Z has 2 columns but latent_dim is 6"):
         fitted.inverse_transform(np.zeros((2, 2), np.float32))

@@ -70,7 +70,7 @@ def test_bad_input_and_parameters(digits):
     with pytest.raises(NotFittedError, match="not fitted"):
         KMeans(3).predict(digits)
     fitted = KMeans(3, random_state=0).fit(digits)
-    with pytest.raises(DataError, match="has 10 features per sample but KMeans was fitted on 64"):
+    with pytest.raises(DataError, match="has 10 features, but KMeans is expecting 64 features"):
         fitted.predict(digits[:, :10])
     with pytest.raises(ParameterError, match="n_clusters must be >= 1"):
         KMeans(0).fit(digits)

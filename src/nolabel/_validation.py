@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from nolabel.errors import DataError, NotFittedError, ParameterError
+from nolabel.errors import DataError, DataTypeError, NotFittedError, ParameterError
 
 
 def _describe_position(index: tuple[int, ...]) -> str:
@@ -30,9 +30,9 @@ def _check_shape(shape: tuple[int, ...], name: str, allow_nd: bool, min_samples:
         raise DataError(f"{name} must be an array of samples, got a scalar")
     if len(shape) == 1:
         raise DataError(
-            f"{name} must be 2-D (n_samples, n_features) but is 1-D with shape {shape}; "
-            f"use {name}.reshape(-1, 1) for a single feature or {name}.reshape(1, -1) "
-            "for a single sample"
+            f"{name} must be 2-D (n_samples, n_features) but is 1-D with shape {shape}. "
+            f"Reshape your data: {name}.reshape(-1, 1) for a single feature or "
+            f"{name}.reshape(1, -1) for a single sample"
         )
     if len(shape) > 2 and not allow_nd:
         raise DataError(f"{name} must be 2-D (n_samples, n_features), got shape {shape}")
@@ -42,7 +42,10 @@ def _check_shape(shape: tuple[int, ...], name: str, allow_nd: bool, min_samples:
             + ("" if shape[0] else " (the data is empty)")
         )
     if int(np.prod(shape[1:])) == 0:
-        raise DataError(f"{name} has no features (shape {shape})")
+        raise DataError(
+            f"{name} has no features: 0 feature(s) (shape={shape}) while a minimum of 1 is "
+            "required."
+        )
 
 
 def _raise_non_finite(bad: np.ndarray, values: np.ndarray, name: str) -> None:
@@ -61,7 +64,10 @@ def _to_numeric_numpy(X: Any, name: str) -> np.ndarray:
     if array.dtype.kind in "fiub":
         return array
     if array.dtype.kind == "c":
-        raise DataError(f"{name} holds complex numbers; nolabel works on real-valued data")
+        raise DataError(
+            f"{name} holds complex numbers: Complex data not supported (nolabel works on "
+            "real-valued data)"
+        )
     # Object or string arrays: find the first cell that is not a number.
     flat = array.reshape(-1) if array.ndim else array.reshape(1)
     for position, cell in enumerate(flat):
@@ -71,8 +77,9 @@ def _to_numeric_numpy(X: Any, name: str) -> np.ndarray:
             index = np.unravel_index(position, array.shape) if array.ndim else (0,)
             where = _describe_position(tuple(int(i) for i in index)) if array.ndim > 1 else (
                 f"index {position}")
-            raise DataError(
-                f"{name} is not numeric: {where} holds {cell!r} ({type(cell).__name__})"
+            raise DataTypeError(
+                f"{name} is not numeric: {where} holds {cell!r} ({type(cell).__name__}); "
+                "a float() argument must be a string or a real number"
             ) from None
     return array.astype(np.float64)
 
@@ -105,7 +112,10 @@ def check_tensor(
         return torch.from_numpy(check_array(X, name=name, allow_nd=allow_nd,
                                             min_samples=min_samples)).to(device)
     if X.is_complex():
-        raise DataError(f"{name} holds complex numbers; nolabel works on real-valued data")
+        raise DataError(
+            f"{name} holds complex numbers: Complex data not supported (nolabel works on "
+            "real-valued data)"
+        )
     _check_shape(tuple(X.shape), name, allow_nd, min_samples)
     tensor = X.detach().to(device=device, dtype=torch.float32)
     finite = torch.isfinite(tensor)
@@ -120,8 +130,8 @@ def check_n_features(estimator: Any, X_shape: tuple[int, ...], name: str = "X") 
     got = int(np.prod(X_shape[1:]))
     if expected is not None and got != expected:
         raise DataError(
-            f"{name} has {got} features per sample but {type(estimator).__name__} "
-            f"was fitted on {expected}"
+            f"{name} has {got} features, but {type(estimator).__name__} is expecting "
+            f"{expected} features as input (the number it was fitted on)"
         )
 
 

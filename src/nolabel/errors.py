@@ -19,6 +19,10 @@ class DataError(NolabelError, ValueError):
     """Input data is missing, malformed, of the wrong shape, or holds invalid values."""
 
 
+class DataTypeError(DataError, TypeError):
+    """Input data holds values that are not numbers (strings, dicts, other objects)."""
+
+
 class ChecksumError(DataError):
     """A downloaded or cached file does not match its expected SHA-256."""
 

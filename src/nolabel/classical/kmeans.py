@@ -205,7 +205,8 @@ class KMeans(Persistable, ClusterMixin, TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None) -> KMeans:
         device = resolve_device(self.device)
-        data = check_tensor(X, device=device).reshape(len(X), -1)
+        data = check_tensor(X, device=device)
+        data = data.reshape(data.shape[0], -1)
         n_init = self._check_params(data.shape[0])
         seed = seed_everything(self.random_state)
         generator = torch_generator(seed)
