@@ -94,3 +94,25 @@ def test_save_load_round_trip(tmp_path, digits):
     assert loaded.get_params() == model.get_params()
     np.testing.assert_array_equal(loaded.predict(digits), model.predict(digits))
     assert loaded.inertia_ == model.inertia_
+
+
+def _textbook_lloyd(X, centers, n_iter):
+    """n_iter plain Lloyd steps in float64 numpy, then the labels of the final centres."""
+    X, centers = X.astype(np.float64), centers.astype(np.float64)
+    for _ in range(n_iter):
+        labels = ((X[:, None, :] - centers[None]) ** 2).sum(2).argmin(1)
+        centers = np.stack([X[labels == j].mean(0) if (labels == j).any() else centers[j]
+                            for j in range(len(centers))])
+    return centers, ((X[:, None, :] - centers[None]) ** 2).sum(2).argmin(1)
+
+
+@pytest.mark.parametrize("max_iter", [1, 3, 10, 300])
+def test_bounded_lloyd_equals_textbook_lloyd(digits, max_iter):
+    """Skipping points by Hamerly's bounds must not change a single assignment."""
+    start = digits[::180][:10].copy()
+    model = KMeans(10, init=start, max_iter=max_iter, tol=0.0).fit(digits)
+    centers, labels = _textbook_lloyd(digits, start, model.n_iter_)
+    np.testing.assert_array_equal(model.labels_, labels)
+    np.testing.assert_allclose(model.cluster_centers_, centers, atol=1e-4)
+    if max_iter == 300:
+        assert model.n_iter_ < 300  # converged: labels stopped changing

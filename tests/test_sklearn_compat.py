@@ -11,10 +11,12 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from nolabel import GaussianMixture, KMeans
+from nolabel.classical.minibatch_kmeans import MiniBatchKMeans
 
 ESTIMATORS = [
     KMeans(n_clusters=3, device="cpu"),
     GaussianMixture(n_components=2, device="cpu"),
+    MiniBatchKMeans(n_clusters=3, device="cpu"),
 ]
 
 SKIPPED = {

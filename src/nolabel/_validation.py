@@ -16,8 +16,9 @@ import torch
 from nolabel.errors import DataError, DataTypeError, NotFittedError, ParameterError
 
 
-def _describe_position(index: tuple[int, ...]) -> str:
-    row, rest = index[0], index[1:]
+def _describe_position(index: tuple[int, ...], first_row: int | np.ndarray = 0) -> str:
+    rest = index[1:]
+    row = int(first_row[index[0]]) if isinstance(first_row, np.ndarray) else index[0] + first_row
     if len(rest) == 1:
         return f"row {row}, column {rest[0]}"
     if not rest:
@@ -48,12 +49,14 @@ def _check_shape(shape: tuple[int, ...], name: str, allow_nd: bool, min_samples:
         )
 
 
-def _raise_non_finite(bad: np.ndarray, values: np.ndarray, name: str) -> None:
+def _raise_non_finite(
+    bad: np.ndarray, values: np.ndarray, name: str, first_row: int | np.ndarray = 0
+) -> None:
     index = tuple(int(i) for i in np.argwhere(bad)[0])
     value = values[index]
     kind = "NaN" if np.isnan(value) else ("+inf" if value > 0 else "-inf")
     raise DataError(
-        f"{name} has a {kind} at {_describe_position(index)} "
+        f"{name} has a {kind} at {_describe_position(index, first_row)} "
         f"({int(bad.sum())} non-finite values in all); clean the data first "
         "(nolabel.data.load(..., impute='mean') replaces NaN with column means)"
     )
@@ -85,9 +88,19 @@ def _to_numeric_numpy(X: Any, name: str) -> np.ndarray:
 
 
 def check_array(
-    X: Any, *, name: str = "X", allow_nd: bool = True, min_samples: int = 1
+    X: Any,
+    *,
+    name: str = "X",
+    allow_nd: bool = True,
+    min_samples: int = 1,
+    first_row: int | np.ndarray = 0,
 ) -> np.ndarray:
-    """Validate ``X`` and return it as a C-contiguous float32 numpy array."""
+    """Validate ``X`` and return it as a C-contiguous float32 numpy array.
+
+    ``first_row`` is the index of ``X``'s first row in a larger array it was read from (or
+    the index of every row, for rows picked out of it), so that errors name the row of the
+    whole array.
+    """
     if isinstance(X, torch.Tensor):
         X = X.detach().cpu().numpy()
     array = _to_numeric_numpy(X, name)
@@ -95,7 +108,7 @@ def check_array(
     array = np.ascontiguousarray(array, dtype=np.float32)
     finite = np.isfinite(array)
     if not finite.all():
-        _raise_non_finite(~finite, array, name)
+        _raise_non_finite(~finite, array, name, first_row)
     return array
 
 

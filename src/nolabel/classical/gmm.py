@@ -28,7 +28,7 @@ from nolabel._validation import (
     check_n_features,
     check_tensor,
 )
-from nolabel.classical.kmeans import assign, kmeans_plusplus, lloyd
+from nolabel.classical._kmeans_core import assign, kmeans_plusplus, lloyd
 from nolabel.errors import DataError, ParameterError
 from nolabel.persistence import Persistable
 from nolabel.registry import register

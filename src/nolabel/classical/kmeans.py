@@ -2,12 +2,11 @@
 
 Same algorithm and stopping rule as scikit-learn's ``KMeans(algorithm="lloyd")`` (tolerance
 relative to the data's mean variance, a final assignment step so that ``labels_`` match
-``cluster_centers_``), computed with matrix products on whatever device the data lives on.
+``cluster_centers_``), on whatever device the data lives on; Lloyd's steps skip the points
+that provably keep their cluster (see ``_kmeans_core``).
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import torch
@@ -22,118 +21,15 @@ from nolabel._validation import (
     check_n_features,
     check_tensor,
 )
+from nolabel.classical._kmeans_core import (
+    assign,
+    kmeans_plusplus,
+    lloyd,
+    squared_distances,
+)
 from nolabel.errors import DataError, ParameterError
 from nolabel.persistence import Persistable
 from nolabel.registry import register
-
-# Rows per distance block: bounds the (rows x n_clusters) distance matrix held at once.
-_CHUNK_ELEMENTS = 1 << 24
-
-
-def _squared_distances(X: torch.Tensor, x_sq: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
-    c_sq = (centers * centers).sum(1)
-    return (x_sq[:, None] - 2.0 * (X @ centers.T) + c_sq[None, :]).clamp_min_(0.0)
-
-
-def assign_runs(
-    X: torch.Tensor, x_sq: torch.Tensor, centers: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Nearest centre of every row under each of several runs' centres at once.
-
-    ``centers`` is (runs, k, d); returns labels and squared distances of shape (n, runs).
-    One matrix product serves all runs, so the data is streamed once per iteration, and rows
-    go in blocks so the (rows x runs*k) distance matrix stays bounded.
-    """
-    runs, k, d = centers.shape
-    flat = centers.reshape(runs * k, d)
-    rows = max(1, _CHUNK_ELEMENTS // (runs * k))
-    labels, distances = [], []
-    for start in range(0, X.shape[0], rows):
-        block = _squared_distances(X[start:start + rows], x_sq[start:start + rows], flat)
-        best, index = block.view(-1, runs, k).min(dim=2)
-        labels.append(index)
-        distances.append(best)
-    return torch.cat(labels), torch.cat(distances)
-
-
-def assign(
-    X: torch.Tensor, x_sq: torch.Tensor, centers: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Nearest centre of every row and its squared distance."""
-    labels, distances = assign_runs(X, x_sq, centers[None])
-    return labels[:, 0], distances[:, 0]
-
-
-def _uniform(n: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
-    return torch.rand(n, generator=generator, dtype=torch.float64).to(device)
-
-
-def kmeans_plusplus(
-    X: torch.Tensor, x_sq: torch.Tensor, n_clusters: int, generator: torch.Generator
-) -> torch.Tensor:
-    """Greedy k-means++ (Arthur & Vassilvitskii 2007) with 2 + log(k) trials per centre."""
-    n = X.shape[0]
-    trials = 2 + int(math.log(n_clusters))
-    first = int(torch.randint(n, (1,), generator=generator))
-    centers = [X[first]]
-    closest = _squared_distances(X, x_sq, X[first:first + 1])[:, 0].double()
-    for _ in range(1, n_clusters):
-        potential = closest.sum()
-        cumulative = torch.cumsum(closest, 0)
-        targets = _uniform(trials, generator, X.device) * potential
-        candidates = torch.searchsorted(cumulative, targets).clamp_(max=n - 1)
-        to_candidates = _squared_distances(X, x_sq, X[candidates]).double()
-        merged = torch.minimum(closest[:, None], to_candidates)
-        best = int(merged.sum(0).argmin())
-        closest = merged[:, best].contiguous()
-        centers.append(X[candidates[best]])
-    return torch.stack(centers)
-
-
-def _relocate_empty(
-    centers: torch.Tensor, counts: torch.Tensor, X: torch.Tensor, distances: torch.Tensor
-) -> None:
-    """Move the centres of empty clusters onto the points farthest from their centre."""
-    empty = torch.nonzero(counts == 0).flatten()
-    if empty.numel():
-        far = torch.topk(distances, k=int(empty.numel())).indices
-        centers[empty] = X[far]
-
-
-def lloyd(
-    X: torch.Tensor, x_sq: torch.Tensor, centers: torch.Tensor, max_iter: int, tol: float
-) -> list[tuple[torch.Tensor, torch.Tensor, float, int]]:
-    """Lloyd iterations for several runs at once, from ``centers`` of shape (runs, k, d).
-
-    Each run stops when its summed squared centre shift is at most ``tol`` (absolute) or its
-    labels no longer change; the runs still going share one distance computation per
-    iteration. Returns (centres, labels, inertia, iterations) per run.
-    """
-    centers = centers.clone()
-    runs, k, _ = centers.shape
-    previous: list[torch.Tensor | None] = [None] * runs
-    n_iter = [0] * runs
-    active = list(range(runs))
-    for iteration in range(1, max_iter + 1):
-        if not active:
-            break
-        labels, distances = assign_runs(X, x_sq, centers[active])
-        finished = []
-        for column, run in enumerate(active):
-            run_labels = labels[:, column]
-            sums = torch.zeros_like(centers[run]).index_add_(0, run_labels, X)
-            counts = torch.bincount(run_labels, minlength=k)
-            updated = sums / counts.clamp_min(1)[:, None].to(sums.dtype)
-            _relocate_empty(updated, counts, X, distances[:, column])
-            shift = float(((updated - centers[run]) ** 2).sum())
-            unchanged = previous[run] is not None and bool(torch.equal(previous[run], run_labels))
-            centers[run], previous[run], n_iter[run] = updated, run_labels, iteration
-            if unchanged or shift <= tol:
-                finished.append(run)
-        active = [run for run in active if run not in finished]
-    labels, distances = assign_runs(X, x_sq, centers)
-    inertia = distances.double().sum(0)
-    return [(centers[r], labels[:, r], float(inertia[r]), n_iter[r]) for r in range(runs)]
 
 
 @register("kmeans", "k-means (k-means++ or random init, Lloyd iterations, restarts) on CPU/GPU")
@@ -239,7 +135,7 @@ class KMeans(Persistable, ClusterMixin, TransformerMixin, BaseEstimator):
     def transform(self, X) -> np.ndarray:
         """Euclidean distance of every sample to every centre, shape (n_samples, n_clusters)."""
         data, centers = self._validated(X)
-        return _squared_distances(data, (data * data).sum(1), centers).sqrt_().cpu().numpy()
+        return squared_distances(data, (data * data).sum(1), centers).sqrt_().cpu().numpy()
 
     def score(self, X, y=None) -> float:
         """Opposite of the inertia of ``X`` under the fitted centres (higher is better)."""
@@ -261,4 +157,4 @@ class KMeans(Persistable, ClusterMixin, TransformerMixin, BaseEstimator):
             setattr(self, name, value)
 
 
-__all__ = ["KMeans", "assign", "assign_runs", "kmeans_plusplus", "lloyd"]
+__all__ = ["KMeans"]
