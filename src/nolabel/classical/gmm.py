@@ -38,9 +38,31 @@ INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 _EPS = float(np.finfo(np.float64).eps)
 # A component holding less responsibility than this many samples has collapsed.
 _MIN_MASS = 1e-6
+# Elements of the (rows x n_components*n_features) block that batches all components at once.
+_BLOCK_ELEMENTS = 1 << 22
 # First diagonal jitter tried on a covariance that is not positive definite, relative to the
 # data's mean feature variance; multiplied by 10 until the Cholesky factorisation succeeds.
 _JITTER = 1e-6
+
+
+def _rows_per_block(width: int) -> int:
+    return max(1, _BLOCK_ELEMENTS // width)
+
+
+def _weighted_scatter(X: torch.Tensor, resp: torch.Tensor) -> torch.Tensor:
+    """sum_i resp[i, k] x_i x_i^T for every component, shape (k, d, d).
+
+    One matrix product per row block serves all components: X^T (d, n) times the
+    responsibility-weighted copies of X laid side by side (n, k*d).
+    """
+    (n, d), k = X.shape, resp.shape[1]
+    total = torch.zeros(d, k * d, dtype=X.dtype, device=X.device)
+    step = _rows_per_block(k * d)
+    for start in range(0, n, step):
+        rows, weights = X[start:start + step], resp[start:start + step]
+        weighted = (weights[:, :, None] * rows[:, None, :]).reshape(len(rows), k * d)
+        total.addmm_(rows.T, weighted)
+    return total.reshape(d, k, d).permute(1, 0, 2)
 
 
 def _estimate_parameters(
@@ -49,12 +71,11 @@ def _estimate_parameters(
     """M-step: responsibility mass, means and covariances (scikit-learn's formulas)."""
     nk = resp.sum(0) + 10 * _EPS
     means = (resp.T @ X) / nk[:, None]
-    d = X.shape[1]
     if covariance_type == "full":
-        covariances = torch.empty(len(nk), d, d, dtype=X.dtype, device=X.device)
-        for k in range(len(nk)):
-            diff = X - means[k]
-            covariances[k] = (resp[:, k, None] * diff).T @ diff / nk[k]
+        # E[x x^T] - mean mean^T: exact enough in float64 on centred data (fit centres it).
+        covariances = _weighted_scatter(X, resp) / nk[:, None, None]
+        covariances -= means[:, :, None] * means[:, None, :]
+        covariances = 0.5 * (covariances + covariances.mT)
         covariances.diagonal(dim1=1, dim2=2).add_(reg_covar)
     elif covariance_type == "tied":
         covariances = (X.T @ X - (nk * means.T) @ means) / nk.sum()
@@ -124,9 +145,14 @@ def _log_gaussian_prob(
     if covariance_type in ("full", "tied"):
         factors = precisions_chol if covariance_type == "full" else precisions_chol.expand(k, d, d)
         log_det = factors.diagonal(dim1=1, dim2=2).log().sum(1)
+        # ||L_j^T (x - m_j)||^2 for all j from one product with [L_1 ... L_k] per row block.
+        side_by_side = factors.permute(1, 0, 2).reshape(d, k * d)
+        shifted_means = torch.einsum("ja,jab->jb", means, factors).reshape(k * d)
         mahalanobis = torch.empty(n, k, dtype=X.dtype, device=X.device)
-        for j in range(k):
-            mahalanobis[:, j] = ((X - means[j]) @ factors[j]).square().sum(1)
+        step = _rows_per_block(k * d)
+        for start in range(0, n, step):
+            projected = X[start:start + step] @ side_by_side - shifted_means
+            mahalanobis[start:start + step] = projected.square_().view(-1, k, d).sum(2)
     else:
         precisions = precisions_chol**2
         if covariance_type == "spherical":
@@ -318,15 +344,22 @@ class GaussianMixture(Persistable, DensityMixin, BaseEstimator):
         means_init = self._check_params(data)
         generator = torch_generator(seed_everything(self.random_state))
         scale = float(data.var(dim=0, unbiased=False).mean()) or 1.0
+        # EM runs on centred data: second moments minus squared means then lose no precision.
+        offset = data.mean(0)
+        centred = data - offset
+        if means_init is not None:
+            means_init = means_init - offset
         best = None
         for init in range(self.n_init):
-            run = self._run(data, generator, means_init, scale)
+            run = self._run(centred, generator, means_init, scale)
             if self.verbose:
                 print(f"initialisation {init}: mean log-likelihood {run[1]:.6f}, "
                       f"converged={run[2]} after {run[3]} iterations")
             if best is None or run[1] > best[1]:
                 best = run
-        params, self.lower_bound_, self.converged_, self.n_iter_, self.history_ = best
+        (weights, means, *rest), self.lower_bound_, self.converged_, self.n_iter_, \
+            self.history_ = best
+        params = (weights, means + offset, *rest)
         if not self.converged_:
             warnings.warn(
                 "Best performing initialization did not converge. Try different init "
