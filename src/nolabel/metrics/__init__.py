@@ -9,6 +9,7 @@ from nolabel.metrics.clustering import (
     clustering_scores,
     confusion,
     nmi,
+    normalized_clustering_accuracy,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "confusion",
     "information",
     "nmi",
+    "normalized_clustering_accuracy",
 ]
