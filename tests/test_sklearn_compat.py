@@ -3,6 +3,7 @@
 Skipped checks, with the reason (ClustPy lists its skips the same way in ``checks.py``):
 - ``check_array_api_input``: runs only when ``SCIPY_ARRAY_API=1`` is set; nolabel takes torch
   tensors directly instead of going through the array API.
+- Checks that need pandas skip themselves when it is not installed (it is not a dependency).
 """
 
 import warnings
@@ -10,13 +11,24 @@ import warnings
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from nolabel import GaussianMixture, KMeans
-from nolabel.classical.minibatch_kmeans import MiniBatchKMeans
+from nolabel import (
+    DBSCAN,
+    PCA,
+    GaussianDensity,
+    GaussianMixture,
+    KernelDensity,
+    KMeans,
+    MiniBatchKMeans,
+)
 
 ESTIMATORS = [
     KMeans(n_clusters=3, device="cpu"),
     GaussianMixture(n_components=2, device="cpu"),
+    DBSCAN(device="cpu"),
     MiniBatchKMeans(n_clusters=3, device="cpu"),
+    PCA(n_components=2, device="cpu"),
+    GaussianDensity(device="cpu"),
+    KernelDensity(device="cpu"),
 ]
 
 SKIPPED = {

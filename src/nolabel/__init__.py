@@ -2,7 +2,15 @@
 
 __version__ = "0.1.0"
 
-from nolabel.classical import GaussianMixture, KMeans
+from nolabel.classical import (
+    DBSCAN,
+    PCA,
+    GaussianDensity,
+    GaussianMixture,
+    KernelDensity,
+    KMeans,
+    MiniBatchKMeans,
+)
 from nolabel.data import Dataset, load
 from nolabel.errors import (
     CheckpointError,
@@ -17,13 +25,18 @@ from nolabel.models import AutoEncoder
 from nolabel.persistence import load_model
 
 __all__ = [
+    "DBSCAN",
+    "PCA",
     "AutoEncoder",
     "CheckpointError",
     "ChecksumError",
     "DataError",
     "Dataset",
+    "GaussianDensity",
     "GaussianMixture",
     "KMeans",
+    "KernelDensity",
+    "MiniBatchKMeans",
     "NolabelError",
     "NotFittedError",
     "ParameterError",

@@ -1,6 +1,18 @@
 """Classical unsupervised learning in torch (CPU or GPU)."""
 
+from nolabel.classical.dbscan import DBSCAN
+from nolabel.classical.density import GaussianDensity, KernelDensity
 from nolabel.classical.gmm import GaussianMixture
 from nolabel.classical.kmeans import KMeans
+from nolabel.classical.minibatch_kmeans import MiniBatchKMeans
+from nolabel.classical.pca import PCA
 
-__all__ = ["GaussianMixture", "KMeans"]
+__all__ = [
+    "DBSCAN",
+    "PCA",
+    "GaussianDensity",
+    "GaussianMixture",
+    "KMeans",
+    "KernelDensity",
+    "MiniBatchKMeans",
+]
