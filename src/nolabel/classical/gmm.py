@@ -38,8 +38,11 @@ INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 _EPS = float(np.finfo(np.float64).eps)
 # A component holding less responsibility than this many samples has collapsed.
 _MIN_MASS = 1e-6
-# Elements of the (rows x n_components*n_features) block that batches all components at once.
-_BLOCK_ELEMENTS = 1 << 22
+# Elements of the (rows x n_components*n_features) block that batches all components at once:
+# 2^17 doubles (1 MB) stay in cache between the matrix product and the reduction that follows.
+_BLOCK_ELEMENTS = 1 << 17
+# Responsibilities below this leave a component's weighted sums unchanged in float64.
+_NEGLIGIBLE_RESP = 1e-20
 # First diagonal jitter tried on a covariance that is not positive definite, relative to the
 # data's mean feature variance; multiplied by 10 until the Cholesky factorisation succeeds.
 _JITTER = 1e-6
@@ -49,20 +52,22 @@ def _rows_per_block(width: int) -> int:
     return max(1, _BLOCK_ELEMENTS // width)
 
 
-def _weighted_scatter(X: torch.Tensor, resp: torch.Tensor) -> torch.Tensor:
-    """sum_i resp[i, k] x_i x_i^T for every component, shape (k, d, d).
+def _weighted_covariances(X: torch.Tensor, resp: torch.Tensor, nk: torch.Tensor,
+                          means: torch.Tensor) -> torch.Tensor:
+    """sum_i resp[i, k] (x_i - m_k)(x_i - m_k)^T / nk[k] for every component, (k, d, d).
 
-    One matrix product per row block serves all components: X^T (d, n) times the
-    responsibility-weighted copies of X laid side by side (n, k*d).
+    Only the samples that carry responsibility for a component enter its sum: a sample whose
+    responsibility is below 1e-20 changes that sum by less than float64 can represent, and
+    such samples are typically most of them (each sample belongs to one or two components).
     """
-    (n, d), k = X.shape, resp.shape[1]
-    total = torch.zeros(d, k * d, dtype=X.dtype, device=X.device)
-    step = _rows_per_block(k * d)
-    for start in range(0, n, step):
-        rows, weights = X[start:start + step], resp[start:start + step]
-        weighted = (weights[:, :, None] * rows[:, None, :]).reshape(len(rows), k * d)
-        total.addmm_(rows.T, weighted)
-    return total.reshape(d, k, d).permute(1, 0, 2)
+    k, d = means.shape
+    covariances = torch.empty(k, d, d, dtype=X.dtype, device=X.device)
+    by_component = resp.T.contiguous()
+    for j in range(k):
+        members = torch.nonzero(by_component[j] > _NEGLIGIBLE_RESP).flatten()
+        scaled = (X[members] - means[j]).mul_(by_component[j, members].sqrt()[:, None])
+        covariances[j] = scaled.T @ scaled / nk[j]
+    return covariances
 
 
 def _estimate_parameters(
@@ -72,10 +77,7 @@ def _estimate_parameters(
     nk = resp.sum(0) + 10 * _EPS
     means = (resp.T @ X) / nk[:, None]
     if covariance_type == "full":
-        # E[x x^T] - mean mean^T: exact enough in float64 on centred data (fit centres it).
-        covariances = _weighted_scatter(X, resp) / nk[:, None, None]
-        covariances -= means[:, :, None] * means[:, None, :]
-        covariances = 0.5 * (covariances + covariances.mT)
+        covariances = _weighted_covariances(X, resp, nk, means)
         covariances.diagonal(dim1=1, dim2=2).add_(reg_covar)
     elif covariance_type == "tied":
         covariances = (X.T @ X - (nk * means.T) @ means) / nk.sum()
