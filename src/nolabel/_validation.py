@@ -106,9 +106,12 @@ def check_array(
     array = _to_numeric_numpy(X, name)
     _check_shape(array.shape, name, allow_nd, min_samples)
     array = np.ascontiguousarray(array, dtype=np.float32)
-    finite = np.isfinite(array)
-    if not finite.all():
-        _raise_non_finite(~finite, array, name, first_row)
+    # A finite float64 sum proves every value finite without a boolean copy of the data;
+    # only when it is not (a NaN, an inf, or an overflow) is the data scanned value by value.
+    if not np.isfinite(array.sum(dtype=np.float64)):
+        finite = np.isfinite(array)
+        if not finite.all():
+            _raise_non_finite(~finite, array, name, first_row)
     return array
 
 
@@ -131,9 +134,10 @@ def check_tensor(
         )
     _check_shape(tuple(X.shape), name, allow_nd, min_samples)
     tensor = X.detach().to(device=device, dtype=torch.float32)
-    finite = torch.isfinite(tensor)
-    if not bool(finite.all()):
-        _raise_non_finite((~finite).cpu().numpy(), tensor.cpu().numpy(), name)
+    if not bool(torch.isfinite(tensor.sum(dtype=torch.float64))):
+        finite = torch.isfinite(tensor)
+        if not bool(finite.all()):
+            _raise_non_finite((~finite).cpu().numpy(), tensor.cpu().numpy(), name)
     return tensor
 
 
