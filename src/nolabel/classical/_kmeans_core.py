@@ -18,8 +18,22 @@ import torch
 # Rows per block: bounds the (rows x n_clusters) distance matrix and gathered row copies.
 _CHUNK_ELEMENTS = 1 << 24
 _ROWS_PER_GATHER = 1 << 14
+# Above this fraction of candidate points, sweeping every row beats gathering the candidates.
+_GATHER_FRACTION = 0.5
 # Relative float32 error allowed for in a squared distance computed as |x|^2 - 2x.c + |c|^2.
 _ROUNDING = 1e-5
+
+
+def row_norms_sq(X: torch.Tensor) -> torch.Tensor:
+    """Squared Euclidean norm of every row, without an (n, d) temporary."""
+    return torch.linalg.vector_norm(X, dim=1).square_()
+
+
+def mean_variance(X: torch.Tensor, x_sq: torch.Tensor) -> float:
+    """Mean over features of the per-feature variance, from the row norms (one cheap pass)."""
+    n, d = X.shape
+    mean = X.mean(0).double()
+    return max(float(x_sq.double().sum()) / n - float(mean.square().sum()), 0.0) / d
 
 
 def squared_distances(X: torch.Tensor, x_sq: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
@@ -95,14 +109,21 @@ class _Bounds:
         self.lower = torch.empty(n, dtype=X.dtype, device=X.device)
         k, d = centers.shape
         self.sums = torch.zeros(k, d, dtype=torch.float64, device=X.device)
+        # Gathered rows land in one reused buffer: a fresh allocation of this size costs
+        # several times the copy itself (page faults).
+        self._buffer = torch.empty(min(n, _ROWS_PER_GATHER), d, dtype=X.dtype, device=X.device)
         self.counts = torch.zeros(k, dtype=torch.float64, device=X.device)
-        everyone = torch.arange(n, device=X.device)
         for start in range(0, n, _ROWS_PER_GATHER):
-            self._recompute(everyone[start:start + _ROWS_PER_GATHER], centers, first=True)
+            self._recompute(slice(start, min(start + _ROWS_PER_GATHER, n)), centers, True)
 
-    def _recompute(self, rows: torch.Tensor, centers: torch.Tensor, first: bool = False) -> int:
-        """Exact nearest and second-nearest centre of ``rows``; returns how many changed."""
-        block = self.X[rows[0]:rows[-1] + 1] if first else self.X[rows]  # first: a slice
+    def _recompute(self, rows: slice | torch.Tensor, centers: torch.Tensor,
+                   initial: bool = False) -> int:
+        """Exact nearest and second-nearest centre of ``rows`` (a slice of the data or row
+        indices); returns how many points changed cluster."""
+        if isinstance(rows, slice):
+            block = self.X[rows]
+        else:
+            block = torch.index_select(self.X, 0, rows, out=self._buffer[:rows.numel()])
         block_sq = self.x_sq[rows]
         distances = squared_distances(block, block_sq, centers)
         margin = _ROUNDING * (block_sq + (centers * centers).sum(1).max())
@@ -111,14 +132,14 @@ class _Bounds:
         second = distances.scatter_(1, nearest[:, None], math.inf).min(1).values
         self.upper[rows] = (best + margin).sqrt()
         self.lower[rows] = (second - margin).clamp_min(0.0).sqrt()
-        if first:
+        if initial:
             self.labels[rows] = nearest
-            one_hot = torch.zeros(len(self.counts), len(rows), dtype=block.dtype,
+            one_hot = torch.zeros(len(self.counts), block.shape[0], dtype=block.dtype,
                                   device=block.device)
-            one_hot[nearest, torch.arange(len(rows), device=block.device)] = 1.0
+            one_hot[nearest, torch.arange(block.shape[0], device=block.device)] = 1.0
             self.sums += one_hot @ block
             self.counts += one_hot.sum(1).double()
-            return len(rows)
+            return block.shape[0]
         old = self.labels[rows]
         moved = torch.nonzero(old != nearest).flatten()
         if moved.numel():
@@ -128,7 +149,8 @@ class _Bounds:
             ones = torch.ones(moved.numel(), dtype=torch.float64, device=block.device)
             self.counts.index_add_(0, nearest[moved], ones)
             self.counts.index_add_(0, old[moved], ones, alpha=-1.0)
-            self.labels[rows[moved]] = nearest[moved]
+            where = moved + rows.start if isinstance(rows, slice) else rows[moved]
+            self.labels[where] = nearest[moved]
         return int(moved.numel())
 
     def move(self, shifts: torch.Tensor) -> None:
@@ -149,7 +171,12 @@ class _Bounds:
         else:
             threshold = torch.full_like(self.lower, math.inf)
         candidates = torch.nonzero(self.upper > threshold).flatten()
-        changed = 0
+        n, changed = self.X.shape[0], 0
+        if candidates.numel() > _GATHER_FRACTION * n:  # cheaper to sweep than to gather
+            for start in range(0, n, _ROWS_PER_GATHER):
+                changed += self._recompute(slice(start, min(start + _ROWS_PER_GATHER, n)),
+                                           centers)
+            return changed
         for start in range(0, candidates.numel(), _ROWS_PER_GATHER):
             changed += self._recompute(candidates[start:start + _ROWS_PER_GATHER], centers)
         return changed

@@ -28,7 +28,13 @@ from nolabel._validation import (
     check_n_features,
     check_tensor,
 )
-from nolabel.classical._kmeans_core import assign, kmeans_plusplus, lloyd
+from nolabel.classical._kmeans_core import (
+    assign,
+    kmeans_plusplus,
+    lloyd,
+    mean_variance,
+    row_norms_sq,
+)
 from nolabel.errors import DataError, ParameterError
 from nolabel.persistence import Persistable
 from nolabel.registry import register
@@ -63,9 +69,11 @@ def _weighted_covariances(X: torch.Tensor, resp: torch.Tensor, nk: torch.Tensor,
     k, d = means.shape
     covariances = torch.empty(k, d, d, dtype=X.dtype, device=X.device)
     by_component = resp.T.contiguous()
+    buffer = torch.empty_like(X)  # reused: fresh allocations this size cost page faults
     for j in range(k):
         members = torch.nonzero(by_component[j] > _NEGLIGIBLE_RESP).flatten()
-        scaled = (X[members] - means[j]).mul_(by_component[j, members].sqrt()[:, None])
+        scaled = torch.index_select(X, 0, members, out=buffer[:members.numel()])
+        scaled.sub_(means[j]).mul_(by_component[j, members].sqrt()[:, None])
         covariances[j] = scaled.T @ scaled / nk[j]
     return covariances
 
@@ -75,7 +83,7 @@ def _estimate_parameters(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """M-step: responsibility mass, means and covariances (scikit-learn's formulas)."""
     nk = resp.sum(0) + 10 * _EPS
-    means = (resp.T @ X) / nk[:, None]
+    means = (resp.T.contiguous() @ X) / nk[:, None]
     if covariance_type == "full":
         covariances = _weighted_covariances(X, resp, nk, means)
         covariances.diagonal(dim1=1, dim2=2).add_(reg_covar)
@@ -259,12 +267,12 @@ class GaussianMixture(Persistable, DensityMixin, BaseEstimator):
         self, X: torch.Tensor, generator: torch.Generator, means: torch.Tensor | None
     ) -> torch.Tensor:
         n, k = X.shape[0], self.n_components
-        x_sq = (X * X).sum(1)
+        x_sq = row_norms_sq(X)
         if means is not None or self.init_params in ("kmeans", "k-means++"):
             if means is None:
                 means = kmeans_plusplus(X, x_sq, k, generator)
                 if self.init_params == "kmeans":
-                    tol = float(X.var(dim=0, unbiased=False).mean()) * 1e-4
+                    tol = mean_variance(X, x_sq) * 1e-4
                     means = lloyd(X, x_sq, means[None], 300, tol)[0][0]
             labels, _ = assign(X, x_sq, means)
             return torch.nn.functional.one_hot(labels, k).to(X.dtype)

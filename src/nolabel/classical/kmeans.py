@@ -25,6 +25,8 @@ from nolabel.classical._kmeans_core import (
     assign,
     kmeans_plusplus,
     lloyd,
+    mean_variance,
+    row_norms_sq,
     squared_distances,
 )
 from nolabel.errors import DataError, ParameterError
@@ -106,8 +108,8 @@ class KMeans(Persistable, ClusterMixin, TransformerMixin, BaseEstimator):
         n_init = self._check_params(data.shape[0])
         seed = seed_everything(self.random_state)
         generator = torch_generator(seed)
-        x_sq = (data * data).sum(1)
-        tol = float(data.var(dim=0, unbiased=False).mean()) * self.tol
+        x_sq = row_norms_sq(data)
+        tol = mean_variance(data, x_sq) * self.tol
         starts = torch.stack([self._initial_centers(data, x_sq, generator)
                               for _ in range(n_init)])
         runs = lloyd(data, x_sq, starts, self.max_iter, tol)
@@ -129,18 +131,18 @@ class KMeans(Persistable, ClusterMixin, TransformerMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         data, centers = self._validated(X)
-        labels, _ = assign(data, (data * data).sum(1), centers)
+        labels, _ = assign(data, row_norms_sq(data), centers)
         return labels.cpu().numpy()
 
     def transform(self, X) -> np.ndarray:
         """Euclidean distance of every sample to every centre, shape (n_samples, n_clusters)."""
         data, centers = self._validated(X)
-        return squared_distances(data, (data * data).sum(1), centers).sqrt_().cpu().numpy()
+        return squared_distances(data, row_norms_sq(data), centers).sqrt_().cpu().numpy()
 
     def score(self, X, y=None) -> float:
         """Opposite of the inertia of ``X`` under the fitted centres (higher is better)."""
         data, centers = self._validated(X)
-        _, distances = assign(data, (data * data).sum(1), centers)
+        _, distances = assign(data, row_norms_sq(data), centers)
         return -float(distances.double().sum())
 
     def _get_state(self):

@@ -17,7 +17,7 @@ import torch
 from nolabel._chunks import RowSource
 from nolabel._device import resolve_device, seed_everything, torch_generator
 from nolabel._validation import check_float, check_int, check_is_fitted, check_n_features
-from nolabel.classical._kmeans_core import assign
+from nolabel.classical._kmeans_core import assign, row_norms_sq
 from nolabel.classical.kmeans import KMeans
 from nolabel.registry import register
 
@@ -38,7 +38,7 @@ class _Centers:
 
     def step(self, batch: torch.Tensor) -> tuple[float, float]:
         """One mini-batch update; returns (batch inertia per point, squared centre shift)."""
-        batch_sq = (batch * batch).sum(1)
+        batch_sq = row_norms_sq(batch)
         labels, distances = assign(batch, batch_sq, self.centers)
         k = len(self.centers)
         counts = torch.bincount(labels, minlength=k).double()
@@ -135,8 +135,8 @@ class MiniBatchKMeans(KMeans):
         for _ in range(n_init):
             sample = _sample_rows(source, size, generator)
             validation = _sample_rows(source, size, generator)
-            centers = self._initial_centers(sample, (sample * sample).sum(1), generator)
-            _, distances = assign(validation, (validation * validation).sum(1), centers)
+            centers = self._initial_centers(sample, row_norms_sq(sample), generator)
+            _, distances = assign(validation, row_norms_sq(validation), centers)
             inertia = float(distances.double().sum())
             if inertia < best_inertia:
                 best, best_inertia, variance = centers, inertia, sample.var(0).mean()
@@ -194,7 +194,7 @@ class MiniBatchKMeans(KMeans):
         if not hasattr(self, "cluster_centers_"):
             self._check_minibatch_params(source.n_samples)
             self._generator = torch_generator(seed_everything(self.random_state))
-            self._state = _Centers(self._initial_centers(batch, (batch * batch).sum(1),
+            self._state = _Centers(self._initial_centers(batch, row_norms_sq(batch),
                                                          self._generator))
             self.n_features_in_ = source.n_features
             self.n_steps_ = 0
@@ -212,7 +212,7 @@ class MiniBatchKMeans(KMeans):
         centers = torch.from_numpy(self.cluster_centers_).to(source.device)
         labels, inertia = [], 0.0
         for _, block in source.blocks(self.block_size):
-            block_labels, distances = assign(block, (block * block).sum(1), centers)
+            block_labels, distances = assign(block, row_norms_sq(block), centers)
             labels.append(block_labels.cpu())
             inertia += float(distances.double().sum())
         return torch.cat(labels).numpy(), inertia
