@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from _shared_data import CLUSTBENCH
 from nolabel.data.clustbench import list_clustbench, load_clustbench
 from nolabel.errors import DataError
 
-CLUSTBENCH = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "clustbench"
 needs_clustbench = pytest.mark.skipif(
     not (CLUSTBENCH / "fcps").is_dir(),
     reason=f"clustering benchmarks not found at {CLUSTBENCH} (AGPL data, never shipped)",

@@ -1,5 +1,4 @@
 import gzip
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,11 +8,11 @@ from sklearn.cluster import DBSCAN as SklearnDBSCAN
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.preprocessing import StandardScaler
 
+from _shared_data import FCPS
 from nolabel import DataError, ParameterError, load_model, registry
 from nolabel.classical import dbscan
 from nolabel.classical.dbscan import DBSCAN
 
-FCPS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "clustbench" / "fcps"
 FCPS_SETS = ["atom", "chainlink", "engytime", "hepta", "lsun", "target", "tetra",
              "twodiamonds", "wingnut"]
 

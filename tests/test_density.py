@@ -1,6 +1,5 @@
 import gzip
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,11 +9,11 @@ from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA as SklearnPCA
 from sklearn.neighbors import KernelDensity as SklearnKernelDensity
 
+from _shared_data import FCPS
 from nolabel import DataError, NotFittedError, ParameterError, load_model
 from nolabel.classical.density import GaussianDensity, KernelDensity
 from nolabel.registry import get
 
-FCPS = Path(__file__).parents[1].parent / "shared" / "datasets" / "clustbench" / "fcps"
 COVARIANCE_TYPES = ["full", "diag", "spherical"]
 
 

@@ -1,6 +1,5 @@
 import gzip
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,11 +11,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 from sklearn.mixture._gaussian_mixture import _estimate_gaussian_parameters
 
+from _shared_data import FCPS
 from nolabel import DataError, GaussianMixture, NotFittedError, ParameterError, load_model
 from nolabel.registry import get
 
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
-FCPS = Path(__file__).parents[1].parent / "shared" / "datasets" / "clustbench" / "fcps"
 
 
 @pytest.fixture(scope="module")
