@@ -1,0 +1,168 @@
+"""Scores of an anomaly detector against known anomalies: ROC AUC and average precision.
+
+Both follow scikit-learn's definitions exactly (``roc_auc_score`` and
+``average_precision_score``), ties included, but are written here on plain numpy. Labels are
+binary (``1``/``True`` = positive); a higher score means "more positive". nolabel's
+estimators score the other way round (``score_samples`` is higher for MORE NORMAL samples),
+which :func:`anomaly_scores` takes care of.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from scipy.stats import rankdata
+
+from nolabel.errors import DataError, ParameterError
+
+
+def _as_numpy(values: Any, name: str) -> np.ndarray:
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
+    try:
+        array = np.asarray(values)
+    except ValueError as exc:
+        raise DataError(f"{name} is not a flat sequence: {exc}") from None
+    if array.ndim != 1:
+        raise DataError(f"{name} must be 1-D (one value per sample), got shape {array.shape}")
+    if array.size == 0:
+        raise DataError(f"{name} is empty: there is nothing to score")
+    return array
+
+
+def _check_binary(y_true: Any, name: str) -> np.ndarray:
+    """``y_true`` as a boolean array (True = positive), or a DataError naming bad values."""
+    array = _as_numpy(y_true, name)
+    if array.dtype.kind == "b":
+        return array
+    if array.dtype.kind not in "iuf":
+        raise DataError(f"{name} must hold binary labels (0/1 or bool), got dtype {array.dtype}")
+    values = np.unique(array)
+    bad = values[~np.isin(values, (0, 1))]
+    if bad.size:
+        shown = ", ".join(repr(v.item()) for v in bad[:5]) + (", ..." if bad.size > 5 else "")
+        raise DataError(
+            f"{name} must be binary (0/1 or bool; 1 = positive) but holds the value(s) {shown}"
+        )
+    return array == 1
+
+
+def _check_scores(y_score: Any, name: str) -> np.ndarray:
+    array = _as_numpy(y_score, name)
+    if array.dtype.kind not in "iufb":
+        raise DataError(f"{name} must hold numbers, got dtype {array.dtype}")
+    array = array.astype(np.float64)
+    finite = np.isfinite(array)
+    if not finite.all():
+        index = int(np.argmin(finite))
+        value = array[index]
+        kind = "NaN" if np.isnan(value) else ("+inf" if value > 0 else "-inf")
+        raise DataError(
+            f"{name} has a {kind} at index {index} ({int((~finite).sum())} non-finite "
+            "values in all); every sample needs a finite score"
+        )
+    return array
+
+
+def _check_pair(
+    y_true: Any, y_score: Any, names: tuple[str, str], need_both: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    positive = _check_binary(y_true, names[0])
+    score = _check_scores(y_score, names[1])
+    if positive.size != score.size:
+        raise DataError(
+            f"{names[0]} has {positive.size} labels but {names[1]} has {score.size} scores; "
+            "they must describe the same samples"
+        )
+    n_positive = int(positive.sum())
+    if n_positive == 0 or (need_both and n_positive == positive.size):
+        only = 1 if n_positive else 0
+        raise DataError(
+            f"{names[0]} has only one class (every label is {only}); the score needs both "
+            "positives (1) and negatives (0)"
+        )
+    return positive, score
+
+
+def _roc_auc(positive: np.ndarray, score: np.ndarray) -> float:
+    # Mann-Whitney U: the probability that a random positive outscores a random negative,
+    # ties counting one half, which average ranks give exactly.
+    n_positive = int(positive.sum())
+    n_negative = positive.size - n_positive
+    rank_sum = float(rankdata(score, method="average")[positive].sum())
+    return (rank_sum - n_positive * (n_positive + 1) / 2) / (n_positive * n_negative)
+
+
+def _average_precision(positive: np.ndarray, score: np.ndarray) -> float:
+    order = np.argsort(score, kind="stable")[::-1]
+    sorted_score = score[order]
+    # One threshold per distinct score: the last position of each group of tied scores.
+    ends = np.r_[np.flatnonzero(np.diff(sorted_score)), score.size - 1]
+    true_positives = np.cumsum(positive[order])[ends]
+    precision = true_positives / (ends + 1)
+    recall = true_positives / true_positives[-1]
+    return float(np.sum(np.diff(recall, prepend=0.0) * precision))
+
+
+def roc_auc(y_true: Any, y_score: Any) -> float:
+    """Area under the ROC curve, equal to ``sklearn.metrics.roc_auc_score``.
+
+    Parameters
+    ----------
+    y_true : array-like or tensor of shape (n_samples,)
+        Binary labels, 0/1 or bool; 1 is the positive class.
+    y_score : array-like or tensor of shape (n_samples,)
+        Finite scores, higher = more likely positive. Ties count one half.
+
+    Returns
+    -------
+    float
+        1 for a perfect ranking, 0.5 for a random one, 0 for a reversed one.
+    """
+    return _roc_auc(*_check_pair(y_true, y_score, ("y_true", "y_score"), need_both=True))
+
+
+def average_precision(y_true: Any, y_score: Any) -> float:
+    """Average precision, equal to ``sklearn.metrics.average_precision_score``.
+
+    ``sum_n (R_n - R_{n-1}) P_n`` over the distinct score thresholds, highest first, where
+    tied scores enter together. Needs at least one positive; all-positive labels give 1.
+    """
+    return _average_precision(
+        *_check_pair(y_true, y_score, ("y_true", "y_score"), need_both=False)
+    )
+
+
+def anomaly_scores(is_anomaly: Any, normality: Any) -> dict[str, float]:
+    """AUROC and average precision of detecting anomalies by low normality.
+
+    ``normality`` follows nolabel's ``score_samples`` convention, higher = MORE NORMAL, so it
+    is negated before scoring: anomalies are the positives. Returns
+    ``{"auroc": ..., "average_precision": ...}``.
+    """
+    positive, score = _check_pair(is_anomaly, normality, ("is_anomaly", "normality"), True)
+    return {
+        "auroc": float(_roc_auc(positive, -score)),
+        "average_precision": _average_precision(positive, -score),
+    }
+
+
+def one_class_split(y: Any, normal_class: Any) -> np.ndarray:
+    """Boolean ``is_anomaly`` array for a one-class benchmark: ``y != normal_class``.
+
+    Raises a ParameterError when ``normal_class`` never occurs in ``y``.
+    """
+    array = _as_numpy(y, "y")
+    is_anomaly = np.asarray(array != normal_class, dtype=bool)
+    if is_anomaly.shape != array.shape:
+        raise ParameterError(f"normal_class must be a single label, got {normal_class!r}")
+    if is_anomaly.all():
+        present = np.unique(array)
+        shown = ", ".join(repr(v.item()) for v in present[:10])
+        raise ParameterError(
+            f"normal_class {normal_class!r} never occurs in y (labels present: {shown}"
+            f"{', ...' if present.size > 10 else ''})"
+        )
+    return is_anomaly
