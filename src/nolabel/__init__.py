@@ -21,7 +21,7 @@ from nolabel.errors import (
     ParameterError,
     TrainingError,
 )
-from nolabel.models import AutoEncoder
+from nolabel.models import AutoEncoder, ConvAutoEncoder, DeepAutoEncoder
 from nolabel.persistence import load_model
 
 __all__ = [
@@ -30,8 +30,10 @@ __all__ = [
     "AutoEncoder",
     "CheckpointError",
     "ChecksumError",
+    "ConvAutoEncoder",
     "DataError",
     "Dataset",
+    "DeepAutoEncoder",
     "GaussianDensity",
     "GaussianMixture",
     "KMeans",

@@ -1,5 +1,5 @@
 """Neural models, one file per family."""
 
-from nolabel.models.autoencoder import AutoEncoder
+from nolabel.models.autoencoder import AutoEncoder, ConvAutoEncoder, DeepAutoEncoder
 
-__all__ = ["AutoEncoder"]
+__all__ = ["AutoEncoder", "ConvAutoEncoder", "DeepAutoEncoder"]

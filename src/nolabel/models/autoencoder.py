@@ -1,8 +1,16 @@
-"""Fully-connected autoencoder: encoder -> latent code -> decoder, trained to reconstruct.
+"""Autoencoders: encoder -> latent code -> decoder, trained to reconstruct their input.
 
-Its four uses in nolabel: dimensionality reduction (``transform``), feature learning (codes
-for a classifier or k-means), generation (``inverse_transform`` of codes) and anomaly
-detection (``score_samples`` = minus the reconstruction error).
+Four uses in nolabel: dimensionality reduction (``transform``), feature learning (codes for a
+classifier or k-means), generation (``inverse_transform`` of codes) and anomaly detection
+(``score_samples`` = minus the reconstruction error, deterministic).
+
+- :class:`AutoEncoder`: fully-connected, for vectors (images are flattened).
+- :class:`ConvAutoEncoder`: convolutional, for images of any channel count and size.
+- :class:`DeepAutoEncoder`: fully-connected, with a layer-wise reconstruction term.
+
+Every one of them is a denoising autoencoder when ``noise`` is set: training inputs are
+corrupted by Gaussian noise or by masking (zeroing a random fraction of the values), the
+target stays the clean input; inference never adds noise.
 """
 
 from __future__ import annotations
@@ -13,14 +21,48 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nolabel._validation import as_output, check_choice, check_int, check_tensor
-from nolabel.errors import DataError
+from nolabel._validation import (
+    as_output,
+    check_choice,
+    check_float,
+    check_int,
+    check_is_fitted,
+    check_tensor,
+)
+from nolabel.errors import DataError, ParameterError
 from nolabel.models.base import NeuralEstimator
-from nolabel.nets import mlp
+from nolabel.nets import ConvDecoder, ConvEncoder, mlp, run_with_hidden
 from nolabel.registry import register
 from nolabel.train import Objective
 
+NOISES = (None, "gaussian", "masking")
 
+
+# -- losses ---------------------------------------------------------------------------------
+def corrupt(x: torch.Tensor, noise: str | None, level: float) -> torch.Tensor:
+    """Gaussian noise of standard deviation ``level``, or masking of a ``level`` fraction."""
+    if noise == "gaussian":
+        return x + level * torch.randn_like(x)
+    if noise == "masking":
+        return x * (torch.rand_like(x) >= level)
+    return x
+
+
+def reconstruction_error(output: torch.Tensor, x: torch.Tensor, loss: str) -> torch.Tensor:
+    """Per-sample error of the decoder output (logits for ``"bce"``): mean over features."""
+    if loss == "bce":
+        return F.binary_cross_entropy_with_logits(output, x, reduction="none").flatten(1).mean(1)
+    return ((output - x) ** 2).flatten(1).mean(1)
+
+
+def layerwise_error(encoder_hidden: Sequence[torch.Tensor],
+                    decoder_hidden: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Per-sample ``sum_l mean((h_l - ĥ_l)²)``; ``decoder_hidden`` runs in mirror order."""
+    pairs = zip(encoder_hidden, reversed(decoder_hidden), strict=True)
+    return sum(((h - mirror) ** 2).mean(1) for h, mirror in pairs)
+
+
+# -- networks -------------------------------------------------------------------------------
 class MLPAutoEncoder(nn.Module):
     def __init__(self, n_features: int, hidden_dims: Sequence[int], latent_dim: int,
                  activation: str) -> None:
@@ -34,71 +76,41 @@ class MLPAutoEncoder(nn.Module):
         z = self.encoder(x)
         return self.decoder(z), z
 
+    def forward_hidden(self, x: torch.Tensor):
+        """(output, code, encoder hidden layers, decoder hidden layers)."""
+        z, encoder_hidden = run_with_hidden(self.encoder, x)
+        output, decoder_hidden = run_with_hidden(self.decoder, z)
+        return output, z, encoder_hidden, decoder_hidden
 
-def reconstruction_error(output: torch.Tensor, x: torch.Tensor, loss: str) -> torch.Tensor:
-    """Per-sample reconstruction error: mean squared error, or mean binary cross-entropy."""
-    if loss == "bce":
-        return F.binary_cross_entropy_with_logits(output, x, reduction="none").mean(1)
-    return ((output - x) ** 2).mean(1)
+
+class ConvAutoEncoderNet(nn.Module):
+    def __init__(self, image_shape: Sequence[int], channels: Sequence[int], latent_dim: int,
+                 activation: str, batch_norm: bool) -> None:
+        super().__init__()
+        self.encoder = ConvEncoder(image_shape, channels, latent_dim, activation, batch_norm)
+        self.decoder = ConvDecoder(latent_dim, image_shape, channels, activation, batch_norm)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        z = self.encoder(x)
+        return self.decoder(z), z
 
 
-@register("autoencoder", "MLP autoencoder (MSE or BCE): codes, reconstructions, anomaly scores")
-class AutoEncoder(NeuralEstimator):
-    """Autoencoder with fully-connected encoder and mirrored decoder.
+# -- estimators -----------------------------------------------------------------------------
+class _AutoEncoderBase(NeuralEstimator):
+    """What every autoencoder shares: losses, noise, codes, decoding, anomaly scores."""
 
-    Parameters
-    ----------
-    latent_dim : size of the code.
-    hidden_dims : hidden layer sizes of the encoder (the decoder mirrors them).
-    activation : ``"relu"``, ``"leaky_relu"``, ``"elu"``, ``"tanh"``, ``"gelu"``.
-    loss : ``"mse"`` (linear output) or ``"bce"`` (sigmoid output; data must be in [0, 1]).
-    optimizer, lr, weight_decay : ``"adam"`` or ``"sgd"`` (momentum 0.9) and its settings.
-    epochs, batch_size : training length and mini-batch size.
-    random_state : seeds weights and data order; the same seed on CPU gives identical weights.
-    device : ``"auto"``, ``"cpu"``, ``"cuda"``...
-    verbose : 0 silent, 1 progress bar on a terminal, 2 one line per epoch.
-    checkpoint_path, checkpoint_every : write a resumable checkpoint every N epochs.
-    """
+    latent_dim: int
+    loss: str
+    noise: str | None
+    noise_level: float
 
-    def __init__(
-        self,
-        latent_dim: int = 10,
-        *,
-        hidden_dims: Sequence[int] = (256, 128),
-        activation: str = "relu",
-        loss: str = "mse",
-        optimizer: str = "adam",
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        epochs: int = 20,
-        batch_size: int = 128,
-        random_state: int | None = None,
-        device: str = "auto",
-        verbose: int = 0,
-        checkpoint_path: str | None = None,
-        checkpoint_every: int = 1,
-    ) -> None:
-        self.latent_dim = latent_dim
-        self.hidden_dims = hidden_dims
-        self.activation = activation
-        self.loss = loss
-        self.optimizer = optimizer
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.random_state = random_state
-        self.device = device
-        self.verbose = verbose
-        self.checkpoint_path = checkpoint_path
-        self.checkpoint_every = checkpoint_every
-
-    def _build_module(self, n_features: int) -> nn.Module:
+    def _check_common_params(self) -> None:
         check_int("latent_dim", self.latent_dim)
-        for index, size in enumerate(self.hidden_dims):
-            check_int(f"hidden_dims[{index}]", size)
         check_choice("loss", self.loss, ("mse", "bce"))
-        return MLPAutoEncoder(n_features, self.hidden_dims, self.latent_dim, self.activation)
+        check_choice("noise", self.noise, NOISES)
+        level = check_float("noise_level", self.noise_level, minimum=0.0)
+        if self.noise == "masking" and level >= 1.0:
+            raise ParameterError(f"noise_level is the masked fraction, below 1; got {level}")
 
     def _check_data(self, X: torch.Tensor) -> None:
         if self.loss == "bce":
@@ -109,12 +121,16 @@ class AutoEncoder(NeuralEstimator):
                     "rescale it (nolabel.data.minmax_scale) or use loss='mse'"
                 )
 
-    def _objectives(self, module: nn.Module) -> list[Objective]:
-        loss_name = self.loss
+    def _training_loss(self, model: nn.Module, x: torch.Tensor, clean: torch.Tensor):
+        output, _ = model(x)
+        return reconstruction_error(output, clean, self.loss).mean()
 
-        def reconstruction(model: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
-            output, _ = model(batch[0])
-            return reconstruction_error(output, batch[0], loss_name).mean()
+    def _objectives(self, module: nn.Module) -> list[Objective]:
+        noise, level = self.noise, float(self.noise_level)
+
+        def reconstruction(model: nn.Module, batch: tuple[torch.Tensor, ...]):
+            clean = batch[0]
+            return self._training_loss(model, corrupt(clean, noise, level), clean)
 
         return [Objective("reconstruction", reconstruction,
                           self._make_optimizer(module.parameters()))]
@@ -130,8 +146,8 @@ class AutoEncoder(NeuralEstimator):
 
     def inverse_transform(self, Z):
         """Decode latent codes into data space, shaped like the training samples."""
-        check_int("latent_dim", self.latent_dim)
-        self._input(torch.zeros(1, self.n_features_in_))  # raises if not fitted
+        check_is_fitted(self, ["module_"])
+        self._check_common_params()
         device = next(self.module_.parameters()).device
         codes = check_tensor(Z, device=device, name="Z", allow_nd=False)
         if codes.shape[1] != self.latent_dim:
@@ -140,7 +156,7 @@ class AutoEncoder(NeuralEstimator):
         return as_output(decoded.reshape(len(codes), *self.sample_shape_), Z)
 
     def reconstruct(self, X):
-        """Encode then decode ``X``; same shape as ``X``."""
+        """Encode then decode ``X`` (no noise); shaped like the training samples."""
         data = self._input(X)
         decoded = self._batched(lambda x: self._decode(self.module_.encoder(x)), data)
         return as_output(decoded.reshape(len(data), *self.sample_shape_), X)
@@ -152,3 +168,197 @@ class AutoEncoder(NeuralEstimator):
             lambda x: reconstruction_error(self.module_(x)[0], x, self.loss), data
         )
         return as_output(-errors, X)
+
+
+@register("autoencoder", "MLP autoencoder (MSE or BCE, optional denoising): codes, "
+          "reconstructions, anomaly scores")
+class AutoEncoder(_AutoEncoderBase):
+    """Autoencoder with a fully-connected encoder and mirrored decoder.
+
+    Parameters
+    ----------
+    latent_dim : size of the code.
+    hidden_dims : hidden layer sizes of the encoder (the decoder mirrors them).
+    activation : ``"relu"``, ``"leaky_relu"``, ``"elu"``, ``"tanh"``, ``"gelu"``.
+    loss : ``"mse"`` (linear output) or ``"bce"`` (sigmoid output; data must be in [0, 1]).
+    noise, noise_level : denoising: ``"gaussian"`` (``noise_level`` = standard deviation) or
+        ``"masking"`` (``noise_level`` = fraction of values zeroed) applied to training inputs.
+    optimizer, lr, weight_decay : ``"adam"`` or ``"sgd"`` (momentum 0.9) and its settings.
+    epochs, batch_size : training length and mini-batch size.
+    random_state : seeds weights, noise and data order; the same seed on CPU gives identical
+        weights.
+    device : ``"auto"``, ``"cpu"``, ``"cuda"``...
+    verbose : 0 silent, 1 progress bar on a terminal, 2 one line per epoch.
+    checkpoint_path, checkpoint_every : write a resumable checkpoint every N epochs.
+    """
+
+    def __init__(
+        self,
+        latent_dim: int = 10,
+        *,
+        hidden_dims: Sequence[int] = (256, 128),
+        activation: str = "relu",
+        loss: str = "mse",
+        noise: str | None = None,
+        noise_level: float = 0.1,
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        epochs: int = 20,
+        batch_size: int = 128,
+        random_state: int | None = None,
+        device: str = "auto",
+        verbose: int = 0,
+        checkpoint_path: str | None = None,
+        checkpoint_every: int = 1,
+    ) -> None:
+        self.latent_dim = latent_dim
+        self.hidden_dims = hidden_dims
+        self.activation = activation
+        self.loss = loss
+        self.noise = noise
+        self.noise_level = noise_level
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.checkpoint_path = checkpoint_path
+        self.checkpoint_every = checkpoint_every
+
+    def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
+        self._check_common_params()
+        for index, size in enumerate(self.hidden_dims):
+            check_int(f"hidden_dims[{index}]", size)
+        n_features = 1
+        for size in sample_shape:
+            n_features *= size
+        return MLPAutoEncoder(n_features, self.hidden_dims, self.latent_dim, self.activation)
+
+
+@register("deep-autoencoder", "MLP autoencoder whose loss adds the layer-wise term "
+          "λ Σ ||h_l − ĥ_l||²")
+class DeepAutoEncoder(AutoEncoder):
+    """Deep autoencoder trained on ``||x − x̂||² + λ Σ_l ||h_l − ĥ_l||²``.
+
+    ``h_l`` is the output of encoder hidden layer ``l`` and ``ĥ_l`` the decoder layer that
+    mirrors it (same width); both terms are means over units, and gradients flow into both
+    sides. ``layer_weight`` is λ; 0 gives a plain :class:`AutoEncoder`. The history logs
+    ``reconstruction`` and ``layerwise`` besides the total ``loss``. Other parameters as in
+    :class:`AutoEncoder`; the default layers are those of DEC (500-500-2000).
+    """
+
+    def __init__(
+        self,
+        latent_dim: int = 10,
+        *,
+        hidden_dims: Sequence[int] = (500, 500, 2000),
+        layer_weight: float = 0.1,
+        activation: str = "relu",
+        loss: str = "mse",
+        noise: str | None = None,
+        noise_level: float = 0.1,
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        epochs: int = 20,
+        batch_size: int = 256,
+        random_state: int | None = None,
+        device: str = "auto",
+        verbose: int = 0,
+        checkpoint_path: str | None = None,
+        checkpoint_every: int = 1,
+    ) -> None:
+        super().__init__(
+            latent_dim, hidden_dims=hidden_dims, activation=activation, loss=loss, noise=noise,
+            noise_level=noise_level, optimizer=optimizer, lr=lr, weight_decay=weight_decay,
+            epochs=epochs, batch_size=batch_size, random_state=random_state, device=device,
+            verbose=verbose, checkpoint_path=checkpoint_path, checkpoint_every=checkpoint_every,
+        )
+        self.layer_weight = layer_weight
+
+    def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
+        check_float("layer_weight", self.layer_weight, minimum=0.0)
+        return super()._build_module(sample_shape)
+
+    def _training_loss(self, model: nn.Module, x: torch.Tensor, clean: torch.Tensor):
+        output, _, encoder_hidden, decoder_hidden = model.forward_hidden(x)
+        reconstruction = reconstruction_error(output, clean, self.loss).mean()
+        if not encoder_hidden:
+            return reconstruction, {"reconstruction": reconstruction.detach()}
+        layerwise = layerwise_error(encoder_hidden, decoder_hidden).mean()
+        total = reconstruction + float(self.layer_weight) * layerwise
+        return total, {"reconstruction": reconstruction.detach(), "layerwise": layerwise.detach()}
+
+
+@register("conv-autoencoder", "convolutional autoencoder for images of any channel count "
+          "and size (optional denoising)")
+class ConvAutoEncoder(_AutoEncoderBase):
+    """Autoencoder with a strided-convolution encoder and a transposed-convolution decoder.
+
+    Takes images ``(n, channels, height, width)`` (``(n, height, width)`` is read as one
+    channel) of any size: each stage halves height and width, and sizes that are not a
+    multiple of ``2 ** len(channels)`` are zero-padded inside the network and cropped back.
+
+    Parameters
+    ----------
+    latent_dim : size of the code.
+    channels : output channels of the convolution stages (the decoder mirrors them).
+    batch_norm : batch normalisation after each hidden convolution.
+    Other parameters as in :class:`AutoEncoder`.
+    """
+
+    _image_input = True
+
+    def __init__(
+        self,
+        latent_dim: int = 32,
+        *,
+        channels: Sequence[int] = (32, 64),
+        activation: str = "relu",
+        batch_norm: bool = False,
+        loss: str = "mse",
+        noise: str | None = None,
+        noise_level: float = 0.1,
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        epochs: int = 20,
+        batch_size: int = 128,
+        random_state: int | None = None,
+        device: str = "auto",
+        verbose: int = 0,
+        checkpoint_path: str | None = None,
+        checkpoint_every: int = 1,
+    ) -> None:
+        self.latent_dim = latent_dim
+        self.channels = channels
+        self.activation = activation
+        self.batch_norm = batch_norm
+        self.loss = loss
+        self.noise = noise
+        self.noise_level = noise_level
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.checkpoint_path = checkpoint_path
+        self.checkpoint_every = checkpoint_every
+
+    def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
+        self._check_common_params()
+        if len(self.channels) == 0:
+            raise ParameterError("channels needs at least one convolution stage, got ()")
+        for index, size in enumerate(self.channels):
+            check_int(f"channels[{index}]", size)
+        if not isinstance(self.batch_norm, bool):
+            raise ParameterError(f"batch_norm must be True or False, got {self.batch_norm!r}")
+        return ConvAutoEncoderNet(sample_shape, self.channels, self.latent_dim,
+                                  self.activation, self.batch_norm)

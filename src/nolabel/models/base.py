@@ -24,7 +24,7 @@ from nolabel._validation import (
     check_n_features,
     check_tensor,
 )
-from nolabel.errors import CheckpointError
+from nolabel.errors import CheckpointError, DataError
 from nolabel.persistence import Persistable
 from nolabel.train import Objective, TrainConfig, fit, make_optimizer
 
@@ -45,8 +45,12 @@ class NeuralEstimator(Persistable, BaseEstimator):
     checkpoint_path: str | None
     checkpoint_every: int
 
+    # True when the network takes images (n, channels, height, width) rather than vectors.
+    _image_input = False
+
     # -- to provide in subclasses ---------------------------------------------------------
-    def _build_module(self, n_features: int) -> nn.Module:
+    def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
+        """The network for samples of ``sample_shape`` (``(c, h, w)`` for images)."""
         raise NotImplementedError
 
     def _objectives(self, module: nn.Module) -> list[Objective]:
@@ -72,12 +76,16 @@ class NeuralEstimator(Persistable, BaseEstimator):
         """Train on ``X`` (n_samples, ...). ``resume_from`` continues a checkpointed run."""
         self._check_training_params()
         device = resolve_device(self.device)
+        self._check_rank(X)
         data = check_tensor(X, device=device, min_samples=2)
+        if self._image_input and data.ndim == 3:
+            data = data.unsqueeze(1)
         self._check_data(data)
         self.sample_shape_ = tuple(int(s) for s in data.shape[1:])
+        data = self._network_view(data)
         self.n_features_in_ = int(np.prod(self.sample_shape_))
         seed = seed_everything(self.random_state)
-        module = self._build_module(self.n_features_in_).to(device)
+        module = self._build_module(self.sample_shape_).to(device)
         objectives = self._objectives(module)
         config = TrainConfig(
             epochs=self.epochs, batch_size=self.batch_size, device=device, seed=seed,
@@ -87,18 +95,40 @@ class NeuralEstimator(Persistable, BaseEstimator):
         if resume_from is not None and not Path(resume_from).exists():
             raise CheckpointError(f"resume_from={str(resume_from)!r} does not exist")
         self.module_ = module
-        result = fit(module, (data.reshape(len(data), -1),), objectives, config,
-                     resume_from=resume_from)
+        result = fit(module, (data,), objectives, config, resume_from=resume_from)
         self.history_ = result.history
         self.n_epochs_ = result.epochs_run
         return self
 
+    def _check_rank(self, X) -> None:
+        """Image models name the layout they need before generic 2-D advice is given."""
+        if self._image_input and np.ndim(X) not in (3, 4):
+            raise DataError(
+                f"X must be images shaped (n_samples, channels, height, width) for "
+                f"{type(self).__name__}, got shape {tuple(np.shape(X))}; reshape flat vectors, "
+                "e.g. X.reshape(-1, 1, 28, 28)"
+            )
+
+    def _network_view(self, data: torch.Tensor) -> torch.Tensor:
+        """Vectors (n, d) for fully-connected networks; (n, c, h, w) for image networks."""
+        if not self._image_input:
+            return data.reshape(len(data), -1)
+        return data.reshape(len(data), *self.sample_shape_)
+
     def _input(self, X) -> torch.Tensor:
         check_is_fitted(self, ["module_"])
         device = next(self.module_.parameters()).device
+        self._check_rank(X)
         data = check_tensor(X, device=device)
+        if self._image_input and data.ndim == 3:
+            data = data.unsqueeze(1)
+        if self._image_input and tuple(data.shape[1:]) != self.sample_shape_:
+            raise DataError(
+                f"X has images of shape {tuple(data.shape[1:])} (channels, height, width) but "
+                f"{type(self).__name__} was fitted on images of shape {self.sample_shape_}"
+            )
         check_n_features(self, tuple(data.shape))
-        return data.reshape(len(data), -1)
+        return self._network_view(data)
 
     @torch.no_grad()
     def _batched(self, fn, *tensors: torch.Tensor) -> torch.Tensor:
@@ -120,7 +150,7 @@ class NeuralEstimator(Persistable, BaseEstimator):
         self.n_features_in_ = int(state["n_features_in_"])
         self.history_ = state["history_"]
         self.n_epochs_ = int(state["n_epochs_"])
-        module = self._build_module(self.n_features_in_)
+        module = self._build_module(self.sample_shape_)
         weights = {k[len("module."):]: v for k, v in tensors.items() if k.startswith("module.")}
         try:
             module.load_state_dict(weights)

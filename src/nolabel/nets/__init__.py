@@ -1,5 +1,6 @@
 """Reusable network blocks."""
 
-from nolabel.nets.mlp import activation, mlp
+from nolabel.nets.conv import ConvDecoder, ConvEncoder
+from nolabel.nets.mlp import activation, mlp, run_with_hidden
 
-__all__ = ["activation", "mlp"]
+__all__ = ["ConvDecoder", "ConvEncoder", "activation", "mlp", "run_with_hidden"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+import torch
 from torch import nn
 
 from nolabel.errors import ParameterError
@@ -34,3 +35,13 @@ def mlp(sizes: Sequence[int], activation_name: str = "relu") -> nn.Sequential:
         if index < len(sizes) - 2:
             layers.append(activation(activation_name))
     return nn.Sequential(*layers)
+
+
+def run_with_hidden(net: nn.Sequential, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Run an :func:`mlp` and also return each hidden layer's output (after its activation)."""
+    hidden = []
+    for layer in net:
+        x = layer(x)
+        if not isinstance(layer, nn.Linear):
+            hidden.append(x)
+    return x, hidden
