@@ -67,56 +67,12 @@ def _in_fresh_process(library: str, n_init: int, seed: int, quick: bool) -> dict
 def training_loop_overhead(quick: bool, epochs: int, repeats: int) -> dict:
     import torch
 
+    from _loop_overhead import loop_overhead
     from nolabel.models.autoencoder import MLPAutoEncoder
-    from nolabel.train import Objective, TrainConfig, fit
 
     X, _ = _load(quick)
-    data = torch.from_numpy(X)
-    batch_size = 256
-
-    def network():
-        torch.manual_seed(0)
-        return MLPAutoEncoder(784, (256, 128), 10, "relu")
-
-    def bare() -> list[float]:
-        module = network()
-        optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
-        generator = torch.Generator().manual_seed(0)
-        times = []
-        module.train()
-        for _ in range(epochs):
-            start = time.perf_counter()
-            order = torch.randperm(len(data), generator=generator)
-            for first in range(0, len(data), batch_size):
-                x = data[order[first:first + batch_size]]
-                optimizer.zero_grad(set_to_none=True)
-                output, _ = module(x)
-                loss = ((output - x) ** 2).mean()
-                loss.backward()
-                optimizer.step()
-            times.append(time.perf_counter() - start)
-        return times
-
-    def ours() -> list[float]:
-        module = network()
-
-        def mse(model, batch):
-            output, _ = model(batch[0])
-            return ((output - batch[0]) ** 2).mean()
-
-        objective = Objective("mse", mse, torch.optim.Adam(module.parameters(), lr=1e-3))
-        config = TrainConfig(epochs=epochs, batch_size=batch_size, device=torch.device("cpu"),
-                             seed=0, verbose=0)
-        return fit(module, (data,), [objective], config).history["epoch_time"]
-
-    bare_times, our_times = [], []
-    for _ in range(repeats):  # interleaved so drift hits both alike
-        bare_times += bare()
-        our_times += ours()
-    bare_median, our_median = statistics.median(bare_times), statistics.median(our_times)
-    return {"n_samples": len(data), "batch_size": batch_size, "epochs_measured": len(our_times),
-            "bare_epoch_s": bare_median, "nolabel_epoch_s": our_median,
-            "overhead_pct": 100 * (our_median / bare_median - 1)}
+    return loop_overhead(lambda: MLPAutoEncoder(784, (256, 128), 10, "relu"),
+                         torch.from_numpy(X), batch_size=256, epochs=epochs, repeats=repeats)
 
 
 def markdown(results: dict) -> str:

@@ -138,3 +138,15 @@ def test_deep_autoencoder_layerwise_term_falls_and_is_weighted(digits):
     assert deep.transform(flat).shape == (len(flat), 6)
     with pytest.raises(ParameterError, match="layer_weight"):
         DeepAutoEncoder(layer_weight=-1.0, epochs=1).fit(flat)
+
+
+def test_hidden_features_are_the_layer_before_the_code(conv, digits):
+    images = digits[0][:20]
+    hidden = conv.hidden_features(images)
+    assert hidden.shape == (20, 32 * 2 * 2)  # channels (16, 32) on 8x8: 2x2 maps
+    codes = conv.module_.encoder.linear(torch.from_numpy(hidden))
+    np.testing.assert_allclose(codes.detach().numpy(), conv.transform(images), atol=1e-5)
+    flat = digits[0].reshape(len(digits[0]), -1)[:50]
+    deep = DeepAutoEncoder(3, hidden_dims=(16, 8), epochs=1, random_state=0).fit(flat)
+    assert deep.hidden_features(flat).shape == (50, 8)
+    assert (deep.hidden_features(flat) >= 0).all()  # after the ReLU

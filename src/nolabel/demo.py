@@ -7,14 +7,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sklearn.manifold import TSNE
 
 from nolabel._device import resolve_device
 from nolabel.classical import KMeans
 from nolabel.data import load
 from nolabel.metrics import cluster_mapping, clustering_scores
 from nolabel.models import AutoEncoder
-from nolabel.report import embedding_scatter, reconstruction_grid
+from nolabel.report import embed_2d, embedding_scatter, reconstruction_grid
 from nolabel.runs import environment, new_run_dir, write_history_csv, write_json
 
 
@@ -61,7 +60,7 @@ def run_demo(out: str | Path | None = None, epochs: int = 100, seed: int = 0,
     shown = _one_per_class(y)
     reconstruction_grid(X[shown], autoencoder.reconstruct(X[shown]), run / "reconstructions.png",
                         title="digits: originals (top) vs autoencoder reconstructions (bottom)")
-    points = TSNE(n_components=2, random_state=seed, init="pca").fit_transform(codes)
+    points, _ = embed_2d(codes, method="tsne", random_state=seed, max_samples=len(codes))
     # Name each cluster by the digit it is matched to, so both panels share colours.
     mapping = cluster_mapping(y, code_labels)
     named = np.array([mapping.get(int(c), -1) for c in code_labels])

@@ -155,13 +155,16 @@ def _subsets(
 def _predict(
     method: str, train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, options: dict
 ) -> np.ndarray:
-    # Standardise with the labelled subset's statistics only (StandardScaler leaves
-    # zero-variance columns unscaled), so the probe sees nothing of the unlabelled data.
-    scaler = StandardScaler().fit(train_x)
-    train_x, test_x = scaler.transform(train_x), scaler.transform(test_x)
     if method == "linear":
+        # Standardised with the labelled subset's statistics only (StandardScaler leaves
+        # zero-variance columns unscaled), so the probe sees nothing of the unlabelled data.
+        scaler = StandardScaler().fit(train_x)
+        train_x, test_x = scaler.transform(train_x), scaler.transform(test_x)
         model = LogisticRegression(C=options["C"], solver="lbfgs", max_iter=options["max_iter"])
     else:
+        # Distances in the representation's own geometry: rescaling the columns would
+        # change what is being evaluated (PCA's small components would count as much as
+        # its large ones).
         model = KNeighborsClassifier(n_neighbors=min(options["k"], train_y.size))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -256,9 +259,9 @@ def knn_probe(
 ) -> ProbeResult:
     """Test accuracy of a k-nearest-neighbour vote among ``n_labels`` labelled samples.
 
-    Plain Euclidean distance on features standardised with the labelled subset's mean and
-    variance (not L2-normalised: standardising already puts the features on one scale),
-    uniform vote among ``min(k, n_labels)`` neighbours. Subsets are drawn as in
+    Plain Euclidean distance on the features as they are (not standardised: the geometry
+    of the representation is what is evaluated), uniform vote among ``min(k, n_labels)``
+    neighbours. Subsets are drawn as in
     :func:`linear_probe`.
     """
     data = (train_features, train_labels, test_features, test_labels)

@@ -76,6 +76,9 @@ class MLPAutoEncoder(nn.Module):
         z = self.encoder(x)
         return self.decoder(z), z
 
+    def hidden(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder[:-1](x) if len(self.encoder) > 1 else x
+
     def forward_hidden(self, x: torch.Tensor):
         """(output, code, encoder hidden layers, decoder hidden layers)."""
         z, encoder_hidden = run_with_hidden(self.encoder, x)
@@ -93,6 +96,9 @@ class ConvAutoEncoderNet(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         z = self.encoder(x)
         return self.decoder(z), z
+
+    def hidden(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder.features(x)
 
 
 # -- estimators -----------------------------------------------------------------------------
@@ -143,6 +149,15 @@ class _AutoEncoderBase(NeuralEstimator):
         """Latent codes, shape (n_samples, latent_dim)."""
         data = self._input(X)
         return as_output(self._batched(self.module_.encoder, data), X)
+
+    def hidden_features(self, X):
+        """The encoder's last hidden layer (before the code), flattened: a wider representation.
+
+        For :class:`ConvAutoEncoder` the last convolution stage's feature maps; for the
+        fully-connected models the last hidden layer's activations.
+        """
+        data = self._input(X)
+        return as_output(self._batched(self.module_.hidden, data), X)
 
     def inverse_transform(self, Z):
         """Decode latent codes into data space, shaped like the training samples."""
