@@ -75,6 +75,14 @@ def kde(X: np.ndarray, seed: int) -> Scorer:
     return model.score_samples
 
 
+def kde_pixels(X: np.ndarray, seed: int) -> Scorer:
+    """Isotropic kernel: image pixels share one scale, and their covariance is singular."""
+    from nolabel import KernelDensity
+
+    model = KernelDensity(bandwidth="scott", covariance="identity").fit(X)
+    return model.score_samples
+
+
 def autoencoder(X: np.ndarray, seed: int) -> Scorer:
     from nolabel import AutoEncoder
 
@@ -161,6 +169,7 @@ def one_class_detectors(epochs: int) -> dict[str, Callable[[np.ndarray, int], Sc
     return {"ConvAutoEncoder": conv_ae, "AutoEncoder": mlp_ae,
             "PCA (reconstruction)": flat(pca_reconstruction),
             "PCA (likelihood)": flat(pca_likelihood),
+            "KernelDensity (pixels, Scott)": flat(kde_pixels),
             "KernelDensity on PCA-32": pca_then(kde, 32),
             "GaussianMixture on PCA-32": pca_then(gmm, 32),
             "sklearn IsolationForest": flat(isolation_forest)}
