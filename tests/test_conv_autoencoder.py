@@ -150,3 +150,27 @@ def test_hidden_features_are_the_layer_before_the_code(conv, digits):
     deep = DeepAutoEncoder(3, hidden_dims=(16, 8), epochs=1, random_state=0).fit(flat)
     assert deep.hidden_features(flat).shape == (50, 8)
     assert (deep.hidden_features(flat) >= 0).all()  # after the ReLU
+
+
+def _fashion_mnist_or_skip():
+    from nolabel import load
+
+    try:
+        return load("fashion-mnist", split="test", download=False)
+    except Exception as exc:  # noqa: BLE001  (absent data is a skip, with the reason)
+        pytest.skip(f"Fashion-MNIST not available: {exc}")
+
+
+def test_one_class_protocol_on_a_fashion_mnist_slice():
+    """Train on trousers only, score other test images: trousers must rank as most normal."""
+    from nolabel.metrics.anomaly import anomaly_scores
+
+    data = _fashion_mnist_or_skip()
+    trousers = data.X[data.y == 1]
+    train, held_out = trousers[:600], trousers[600:]
+    others = data.X[data.y != 1][:1500]
+    model = ConvAutoEncoder(16, channels=(16, 32), epochs=6, random_state=0).fit(train)
+    assert model.history_["loss"][-1] < 0.5 * model.history_["loss"][0]
+    scored = np.concatenate([held_out, others])
+    is_anomaly = np.r_[np.zeros(len(held_out), bool), np.ones(len(others), bool)]
+    assert anomaly_scores(is_anomaly, model.score_samples(scored))["auroc"] > 0.9
