@@ -11,3 +11,4 @@ SHARED_DATASETS = Path(os.environ.get(
     Path(__file__).resolve().parents[1].parent / "shared" / "datasets"))
 CLUSTBENCH = SHARED_DATASETS / "clustbench"
 FCPS = CLUSTBENCH / "fcps"
+ADBENCH = SHARED_DATASETS / "adbench"
