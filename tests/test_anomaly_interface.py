@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from _shared_data import ADBENCH
 from sklearn.datasets import load_digits
 
+from _shared_data import ADBENCH
 from nolabel import (
     PCA,
     AutoEncoder,
