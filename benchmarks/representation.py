@@ -8,12 +8,14 @@ Side by side in one run:
     convolution maps via ``hidden_features``) with 100, 1000 and all 60,000 training
     labels (class-balanced random subsets, mean of 5). Published reference points: logistic
     regression on raw pixels 0.84, a supervised 2-conv network 0.916;
+  * DeepAutoEncoder with layer-wise weight 0, 0.1 and 1: test MSE and probes on its codes;
   * a t-SNE scatter of the ConvAutoEncoder's test codes coloured by label and by k-means
     cluster (results/representation_embedding.png);
   * training time per epoch of the MLP and conv autoencoders through nolabel.train.fit vs
     a bare PyTorch loop of the same network (target overhead <= 5 %).
 
-    python benchmarks/representation.py [--epochs 20] [--parts mse,probe,embedding,overhead]
+    python benchmarks/representation.py [--epochs 20]
+        [--parts mse,probe,layerwise,embedding,overhead]
 
 Writes results/representation.json and .md (a part can be rerun alone; others are kept).
 """
@@ -105,6 +107,27 @@ def probes(train, test, models: dict, subsets: int, seed: int) -> list:
     return rows
 
 
+def layerwise(train, test, epochs: int, seed: int) -> list:
+    """DeepAutoEncoder (DEC's 500-500-2000 layers, code 10) with and without the layer term."""
+    from nolabel import DeepAutoEncoder
+    from nolabel.metrics.probe import probe
+
+    rows = []
+    for weight in (0.0, 0.1, 1.0):
+        start = time.perf_counter()
+        model = DeepAutoEncoder(10, layer_weight=weight, epochs=epochs, random_state=seed)
+        model.fit(train.X)
+        seconds = time.perf_counter() - start
+        codes = np.asarray(model.transform(train.X)), np.asarray(model.transform(test.X))
+        accuracy = {f"{r.method}_all": r.mean_accuracy for r in probe(
+            codes[0], train.y, codes[1], test.y, label_budgets=(None,), random_state=seed)}
+        rows.append({"layer_weight": weight, "epochs": epochs, "fit_s": seconds,
+                     "test_mse": mse(np.asarray(model.reconstruct(test.X)), test.X),
+                     "final_layerwise": model.history_["layerwise"][-1], **accuracy})
+        log(f"DeepAutoEncoder λ={weight}: {rows[-1]}")
+    return rows
+
+
 def embedding_figure(test, model, seed: int) -> str:
     """t-SNE of the conv autoencoder's test-set codes, coloured by label and by k-means."""
     from nolabel import KMeans
@@ -169,6 +192,16 @@ def markdown(results: dict) -> str:
                 f"{v['accuracy']:.4f}" + (f" ± {v['std']:.3f}" if v["std"] else "")
                 for v in values) + " |")
         lines += ["", "Published: " + ", ".join(f"{k} {v}" for k, v in PUBLISHED.items()), ""]
+    if "layerwise" in results:
+        lines += ["## DeepAutoEncoder: the layer-wise term λ Σ ||h_l − ĥ_l||² "
+                  f"(784-500-500-2000-10, {results['layerwise'][0]['epochs']} epochs)", "",
+                  "| λ | test MSE | final layer-wise term | linear probe, all labels | "
+                  "k-NN, all labels |", "|---|---|---|---|---|"]
+        for row in results["layerwise"]:
+            lines.append(f"| {row['layer_weight']} | {row['test_mse']:.5f} | "
+                         f"{row['final_layerwise']:.4f} | {row['linear_all']:.4f} | "
+                         f"{row['knn_all']:.4f} |")
+        lines.append("")
     if "embedding_png" in results:
         lines += ["## Embedding", "", f"![t-SNE of the conv autoencoder codes]"
                   f"({results['embedding_png']})", ""]
@@ -186,11 +219,12 @@ def markdown(results: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="mse,probe,embedding,overhead")
+    parser.add_argument("--parts", default="mse,probe,layerwise,embedding,overhead")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--probe-latent", type=int, default=32)
     parser.add_argument("--subsets", type=int, default=5)
     parser.add_argument("--overhead-epochs", type=int, default=2)
+    parser.add_argument("--layerwise-epochs", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     parts = set(args.parts.split(","))
@@ -220,6 +254,9 @@ def main() -> None:
             results["subsets"] = args.subsets
             results["probe"] = probes(train, test, models, args.subsets, args.seed)
             save()
+    if "layerwise" in parts:
+        results["layerwise"] = layerwise(train, test, args.layerwise_epochs, args.seed)
+        save()
     if "embedding" in parts:
         model = models.get("ConvAutoEncoder") if "mse" in parts else None
         if model is None:
