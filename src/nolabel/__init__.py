@@ -21,12 +21,13 @@ from nolabel.errors import (
     ParameterError,
     TrainingError,
 )
-from nolabel.models import AutoEncoder, ConvAutoEncoder, DeepAutoEncoder
+from nolabel.models import VAE, AutoEncoder, ConvAutoEncoder, DeepAutoEncoder
 from nolabel.persistence import load_model
 
 __all__ = [
     "DBSCAN",
     "PCA",
+    "VAE",
     "AutoEncoder",
     "CheckpointError",
     "ChecksumError",

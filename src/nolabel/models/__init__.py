@@ -1,5 +1,6 @@
 """Neural models, one file per family."""
 
 from nolabel.models.autoencoder import AutoEncoder, ConvAutoEncoder, DeepAutoEncoder
+from nolabel.models.vae import VAE
 
-__all__ = ["AutoEncoder", "ConvAutoEncoder", "DeepAutoEncoder"]
+__all__ = ["VAE", "AutoEncoder", "ConvAutoEncoder", "DeepAutoEncoder"]

@@ -1,0 +1,140 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+
+from nolabel import VAE, DataError, ParameterError, load_model
+from nolabel.metrics.likelihood import (
+    binarize,
+    bits_per_dim,
+    dequantize,
+    iwae,
+    log_bernoulli,
+    log_diagonal_normal,
+    log_gaussian,
+)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    data = load_digits()
+    images = (data.data / 16).astype(np.float32)
+    binary = (images > 0.5).astype(np.float32)
+    return binary, data.target
+
+
+@pytest.fixture(scope="module")
+def fitted(digits):
+    return VAE(4, hidden_dims=(64,), epochs=30, random_state=0).fit(digits[0])
+
+
+# -- the likelihood functions against closed forms ---------------------------------------------
+def test_log_densities_match_scipy():
+    rng = np.random.default_rng(0)
+    x, mean = rng.normal(size=(3, 5)), rng.normal(size=(3, 5))
+    logvar = rng.normal(size=(3, 5))
+    expected = stats.norm.logpdf(x, mean, np.exp(0.5 * logvar)).sum(1)
+    as_t = [torch.from_numpy(a) for a in (x, mean, logvar)]
+    np.testing.assert_allclose(log_gaussian(*as_t).numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(log_diagonal_normal(*as_t).numpy(), expected, rtol=1e-12)
+    p = rng.uniform(0.05, 0.95, size=(3, 5))
+    bits = (rng.uniform(size=(3, 5)) < 0.5).astype(float)
+    logits = torch.from_numpy(np.log(p / (1 - p)))
+    np.testing.assert_allclose(log_bernoulli(torch.from_numpy(bits), logits).numpy(),
+                               stats.bernoulli.logpmf(bits, p).sum(1), rtol=1e-10)
+
+
+def test_iwae_bits_per_dim_and_dequantisation():
+    equal = torch.full((2, 7), -3.0)
+    assert torch.allclose(iwae(equal), torch.tensor([-3.0, -3.0]))
+    weights = torch.log(torch.tensor([[1.0, 3.0]]))
+    assert float(iwae(weights)) == pytest.approx(math.log(2.0))
+    assert bits_per_dim(784 * math.log(2), 784) == pytest.approx(1.0)
+    # a uniform density on [0, 1] of 8-bit data is 8 bits per dimension
+    assert bits_per_dim(0.0, 10, bins=256) == pytest.approx(8.0)
+    x = torch.tensor([[0.0, 1.0, 128 / 255]])
+    generator = torch.Generator().manual_seed(0)
+    d = dequantize(x, generator)
+    assert torch.equal(torch.floor(d * 256), torch.tensor([[0.0, 255.0, 128.0]]))
+    b = binarize(torch.full((20000,), 0.3), torch.Generator().manual_seed(0))
+    assert set(b.unique().tolist()) == {0.0, 1.0} and abs(float(b.mean()) - 0.3) < 0.01
+
+
+# -- the model ----------------------------------------------------------------------------------
+def test_elbo_rises_during_training_and_parts_are_logged(fitted):
+    history = fitted.history_
+    assert history["loss"][-1] < 0.7 * history["loss"][0]
+    np.testing.assert_allclose(history["loss"],
+                               np.add(history["reconstruction"], history["kl"]), rtol=1e-5)
+    assert min(history["kl"]) > 0
+
+
+def test_iwae_at_least_elbo_and_rises_with_k(fitted, digits):
+    X = digits[0][:300]
+    elbo = fitted.elbo(X, n_samples=50)
+    iw50 = fitted.score_samples(X, n_importance=50)
+    assert (iw50 >= elbo - 1e-4).all()  # same draws: log-mean-exp >= mean, per sample
+    means = [fitted.score_samples(X, n_importance=k).mean() for k in (1, 10, 200)]
+    assert means[0] < means[1] < means[2]
+    assert means[2] - means[0] > 0.05  # well beyond float32 noise
+
+
+def test_scores_deterministic_and_flag_noise(fitted, digits):
+    X = digits[0][:200]
+    np.testing.assert_array_equal(fitted.score_samples(X), fitted.score_samples(X))
+    noise = (np.random.default_rng(0).uniform(size=X.shape) < 0.5).astype(np.float32)
+    assert np.median(fitted.score_samples(X)) > fitted.score_samples(noise).max()
+
+
+def test_sampling_interpolation_shapes_and_seed(fitted, digits):
+    samples = fitted.sample(16, random_state=3)
+    assert samples.shape == (16, 64) and samples.min() >= 0 and samples.max() <= 1
+    np.testing.assert_array_equal(samples, fitted.sample(16, random_state=3))
+    assert not np.array_equal(samples, fitted.sample(16, random_state=4))
+    path = fitted.interpolate(digits[0][0], digits[0][1], steps=5)
+    assert path.shape == (5, 64)
+    ends = fitted.reconstruct(digits[0][:2])
+    np.testing.assert_allclose(path[[0, -1]], ends, atol=1e-5)
+    assert fitted.transform(digits[0][:7]).shape == (7, 4)
+
+
+def test_same_seed_same_model_and_save_load(tmp_path, digits):
+    X = digits[0][:400]
+    a = VAE(3, hidden_dims=(32,), epochs=3, binarize=True, random_state=1).fit(X)
+    b = clone(a).fit(X)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    loaded = load_model(a.save(tmp_path / "vae.safetensors"))
+    np.testing.assert_array_equal(loaded.score_samples(X), a.score_samples(X))
+
+
+def test_conv_and_gaussian_variants(digits):
+    images = load_digits().data.astype(np.float32).reshape(-1, 1, 8, 8) / 16
+    conv = VAE(4, architecture="conv", channels=(16,), epochs=5, random_state=0).fit(images)
+    assert conv.history_["loss"][-1] < conv.history_["loss"][0]
+    assert conv.sample(3).shape == (3, 1, 8, 8)
+    assert conv.reconstruct(images[:2]).shape == (2, 1, 8, 8)
+    learned = VAE(4, hidden_dims=(64,), likelihood="gaussian", epochs=15,
+                  random_state=0).fit(images * 16)
+    assert learned.history_["loss"][-1] < learned.history_["loss"][0]
+    assert learned.module_.logvar.requires_grad
+    fixed = VAE(4, hidden_dims=(64,), likelihood="gaussian", variance=0.5, epochs=1,
+                random_state=0).fit(images)
+    assert not fixed.module_.logvar.requires_grad
+    assert torch.allclose(fixed.module_.logvar, torch.tensor(math.log(0.5)))
+
+
+def test_bad_input_and_settings(fitted, digits):
+    with pytest.raises(DataError, match=r"likelihood='bernoulli' needs X in \[0, 1\]"):
+        VAE(epochs=1).fit(digits[0] * 3)
+    with pytest.raises(ParameterError, match="binarize=True needs likelihood='bernoulli'"):
+        VAE(likelihood="gaussian", binarize=True, epochs=1).fit(digits[0])
+    with pytest.raises(ParameterError, match="variance"):
+        VAE(likelihood="gaussian", variance=-1.0, epochs=1).fit(digits[0])
+    with pytest.raises(DataError, match="expecting 64 features"):
+        fitted.score_samples(np.zeros((2, 10), np.float32))
+    with pytest.raises(ParameterError, match="n_importance"):
+        fitted.score_samples(digits[0][:2], n_importance=0)
