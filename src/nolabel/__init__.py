@@ -21,7 +21,7 @@ from nolabel.errors import (
     ParameterError,
     TrainingError,
 )
-from nolabel.models import VAE, AutoEncoder, ConvAutoEncoder, DeepAutoEncoder
+from nolabel.models import VAE, AutoEncoder, ConvAutoEncoder, DeepAutoEncoder, PixelCNN
 from nolabel.persistence import load_model
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "NolabelError",
     "NotFittedError",
     "ParameterError",
+    "PixelCNN",
     "TrainingError",
     "__version__",
     "load",

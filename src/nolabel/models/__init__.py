@@ -1,6 +1,7 @@
 """Neural models, one file per family."""
 
 from nolabel.models.autoencoder import AutoEncoder, ConvAutoEncoder, DeepAutoEncoder
+from nolabel.models.pixelcnn import PixelCNN
 from nolabel.models.vae import VAE
 
-__all__ = ["VAE", "AutoEncoder", "ConvAutoEncoder", "DeepAutoEncoder"]
+__all__ = ["VAE", "AutoEncoder", "ConvAutoEncoder", "DeepAutoEncoder", "PixelCNN"]
