@@ -120,12 +120,8 @@ class _AutoEncoderBase(NeuralEstimator):
 
     def _check_data(self, X: torch.Tensor) -> None:
         if self.loss == "bce":
-            low, high = float(X.min()), float(X.max())
-            if low < 0.0 or high > 1.0:
-                raise DataError(
-                    f"loss='bce' needs X in [0, 1] but X spans [{low:.4g}, {high:.4g}]; "
-                    "rescale it (nolabel.data.minmax_scale) or use loss='mse'"
-                )
+            self._require_unit_interval(
+                X, "loss='bce'", "rescale it (nolabel.data.minmax_scale) or use loss='mse'")
 
     def _training_loss(self, model: nn.Module, x: torch.Tensor, clean: torch.Tensor):
         output, _ = model(x)

@@ -15,7 +15,7 @@ import torch
 from sklearn.base import BaseEstimator
 from torch import nn
 
-from nolabel._device import resolve_device, seed_everything
+from nolabel._device import resolve_device, seed_everything, torch_generator
 from nolabel._validation import (
     check_choice,
     check_float,
@@ -99,6 +99,22 @@ class NeuralEstimator(Persistable, BaseEstimator):
         self.history_ = result.history
         self.n_epochs_ = result.epochs_run
         return self
+
+    @staticmethod
+    def _require_unit_interval(X: torch.Tensor, setting: str, remedy: str) -> None:
+        """Refuse data outside [0, 1] for a setting that needs it, saying what to do."""
+        low, high = float(X.min()), float(X.max())
+        if low < 0.0 or high > 1.0:
+            raise DataError(
+                f"{setting} needs X in [0, 1] but X spans [{low:.4g}, {high:.4g}]; {remedy}"
+            )
+
+    def _inference_generator(self, random_state: int | None = None) -> torch.Generator:
+        """A private generator on the model's device, seeded from ``random_state`` (or the
+        model's own, or 0), so sampling and Monte-Carlo scores repeat exactly."""
+        seed = self.random_state if random_state is None else random_state
+        device = next(self.module_.parameters()).device
+        return torch_generator(0 if seed is None else int(seed), device)
 
     def _check_rank(self, X) -> None:
         """Image models name the layout they need before generic 2-D advice is given."""

@@ -18,7 +18,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nolabel._device import torch_generator
 from nolabel._validation import as_output, check_choice, check_int, check_is_fitted
 from nolabel.errors import DataError
 from nolabel.metrics.likelihood import log_bernoulli
@@ -135,9 +134,7 @@ class PixelCNN(NeuralEstimator):
         return network(self.channels, self.n_layers, n_outputs)
 
     def _check_data(self, X: torch.Tensor) -> None:
-        low, high = float(X.min()), float(X.max())
-        if low < 0.0 or high > 1.0:
-            raise DataError(f"PixelCNN needs pixels in [0, 1]; X spans [{low:.4g}, {high:.4g}]")
+        self._require_unit_interval(X, "PixelCNN", "rescale it (nolabel.data.minmax_scale)")
         if self.output == "bernoulli" and not bool(((X == 0) | (X == 1)).all()):
             raise DataError(
                 "output='bernoulli' needs binary images (0 or 1); binarise them "
@@ -180,8 +177,7 @@ class PixelCNN(NeuralEstimator):
         check_is_fitted(self, ["module_"])
         n = check_int("n_samples", n_samples)
         device = next(self.module_.parameters()).device
-        seed = self.random_state if random_state is None else random_state
-        generator = torch_generator(0 if seed is None else int(seed), device)
+        generator = self._inference_generator(random_state)
         _, height, width = self.sample_shape_
         images = torch.zeros((n, 1, height, width), device=device)
         self.module_.eval()

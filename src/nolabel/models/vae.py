@@ -17,7 +17,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from nolabel._device import torch_generator
 from nolabel._validation import (
     as_output,
     check_choice,
@@ -25,7 +24,7 @@ from nolabel._validation import (
     check_int,
     check_is_fitted,
 )
-from nolabel.errors import DataError, ParameterError
+from nolabel.errors import ParameterError
 from nolabel.metrics.information import gaussian_kl
 from nolabel.metrics.likelihood import (
     binarize,
@@ -187,13 +186,9 @@ class VAE(NeuralEstimator):
 
     def _check_data(self, X: torch.Tensor) -> None:
         if self.likelihood == "bernoulli":
-            low, high = float(X.min()), float(X.max())
-            if low < 0.0 or high > 1.0:
-                raise DataError(
-                    f"likelihood='bernoulli' needs X in [0, 1] but X spans [{low:.4g}, "
-                    f"{high:.4g}]; rescale it (nolabel.data.minmax_scale) or use "
-                    "likelihood='gaussian'"
-                )
+            self._require_unit_interval(
+                X, "likelihood='bernoulli'",
+                "rescale it (nolabel.data.minmax_scale) or use likelihood='gaussian'")
 
     def _objectives(self, module: nn.Module) -> list[Objective]:
         beta, dynamic = float(self.beta), self.binarize
@@ -205,11 +200,6 @@ class VAE(NeuralEstimator):
         return [Objective("elbo", loss, self._make_optimizer(module.parameters()))]
 
     # -- inference ------------------------------------------------------------------------
-    def _generator(self) -> torch.Generator:
-        device = next(self.module_.parameters()).device
-        seed = 0 if self.random_state is None else int(self.random_state)
-        return torch_generator(seed, device)
-
     def _log_weights(self, x: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
         """``log p(x, z_i) − log q(z_i|x)`` for ``k`` draws per sample: shape (len(x), k)."""
         net: VAENet = self.module_
@@ -239,7 +229,7 @@ class VAE(NeuralEstimator):
         k = check_int("n_importance", self.n_importance if n_importance is None
                       else n_importance)
         data = self._input(X)
-        generator = self._generator()
+        generator = self._inference_generator()
         scores = self._batched(lambda x: iwae(self._log_weights(x, k, generator)), data)
         return as_output(scores, X)
 
@@ -247,7 +237,7 @@ class VAE(NeuralEstimator):
         """Per-sample evidence lower bound (nats), averaged over ``n_samples`` draws of z."""
         k = check_int("n_samples", n_samples)
         data = self._input(X)
-        generator = self._generator()
+        generator = self._inference_generator()
         values = self._batched(lambda x: self._log_weights(x, k, generator).mean(1), data)
         return as_output(values, X)
 
@@ -273,8 +263,7 @@ class VAE(NeuralEstimator):
         check_is_fitted(self, ["module_"])
         n = check_int("n_samples", n_samples)
         device = next(self.module_.parameters()).device
-        seed = self.random_state if random_state is None else random_state
-        generator = torch_generator(0 if seed is None else int(seed), device)
+        generator = self._inference_generator(random_state)
         z = torch.randn((n, self.latent_dim), generator=generator, device=device)
         return self._decode(z).cpu().numpy()
 
