@@ -10,22 +10,28 @@ import torch
 from nolabel.errors import DataError
 
 
+def as_flat_array(values: Any, name: str) -> np.ndarray:
+    """A non-empty 1-D numpy array (one value per sample) from an array, list or tensor."""
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
+    try:
+        array = np.asarray(values)
+    except ValueError as exc:
+        raise DataError(f"{name} is not a flat sequence: {exc}") from None
+    if array.ndim != 1:
+        raise DataError(f"{name} must be 1-D (one value per sample), got shape {array.shape}")
+    if array.size == 0:
+        raise DataError(f"{name} is empty: there is nothing to score")
+    return array
+
+
 def check_labels(labels: Any, name: str) -> np.ndarray:
     """Return ``labels`` as a 1-D int64 array, or raise a DataError naming ``name``.
 
     Floats are accepted when every value is a whole number (``2.0``), since labels often
     travel through float arrays; anything else (``0.5``, NaN, strings) is refused.
     """
-    if isinstance(labels, torch.Tensor):
-        labels = labels.detach().cpu().numpy()
-    try:
-        array = np.asarray(labels)
-    except ValueError as exc:
-        raise DataError(f"{name} is not a flat sequence of labels: {exc}") from None
-    if array.ndim != 1:
-        raise DataError(f"{name} must be 1-D (one label per sample), got shape {array.shape}")
-    if array.size == 0:
-        raise DataError(f"{name} is empty: there is nothing to score")
+    array = as_flat_array(labels, name)
     if array.dtype.kind in "iub":
         return array.astype(np.int64)
     if array.dtype.kind != "f":

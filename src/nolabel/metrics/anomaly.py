@@ -12,29 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 from scipy.stats import rankdata
 
 from nolabel.errors import DataError, ParameterError
-
-
-def _as_numpy(values: Any, name: str) -> np.ndarray:
-    if isinstance(values, torch.Tensor):
-        values = values.detach().cpu().numpy()
-    try:
-        array = np.asarray(values)
-    except ValueError as exc:
-        raise DataError(f"{name} is not a flat sequence: {exc}") from None
-    if array.ndim != 1:
-        raise DataError(f"{name} must be 1-D (one value per sample), got shape {array.shape}")
-    if array.size == 0:
-        raise DataError(f"{name} is empty: there is nothing to score")
-    return array
+from nolabel.metrics._labels import as_flat_array
 
 
 def _check_binary(y_true: Any, name: str) -> np.ndarray:
     """``y_true`` as a boolean array (True = positive), or a DataError naming bad values."""
-    array = _as_numpy(y_true, name)
+    array = as_flat_array(y_true, name)
     if array.dtype.kind == "b":
         return array
     if array.dtype.kind not in "iuf":
@@ -50,7 +36,7 @@ def _check_binary(y_true: Any, name: str) -> np.ndarray:
 
 
 def _check_scores(y_score: Any, name: str) -> np.ndarray:
-    array = _as_numpy(y_score, name)
+    array = as_flat_array(y_score, name)
     if array.dtype.kind not in "iufb":
         raise DataError(f"{name} must hold numbers, got dtype {array.dtype}")
     array = array.astype(np.float64)
@@ -154,7 +140,7 @@ def one_class_split(y: Any, normal_class: Any) -> np.ndarray:
 
     Raises a ParameterError when ``normal_class`` never occurs in ``y``.
     """
-    array = _as_numpy(y, "y")
+    array = as_flat_array(y, "y")
     is_anomaly = np.asarray(array != normal_class, dtype=bool)
     if is_anomaly.shape != array.shape:
         raise ParameterError(f"normal_class must be a single label, got {normal_class!r}")
