@@ -21,7 +21,14 @@ from nolabel.errors import (
     ParameterError,
     TrainingError,
 )
-from nolabel.models import VAE, AutoEncoder, ConvAutoEncoder, DeepAutoEncoder, PixelCNN
+from nolabel.models import (
+    VAE,
+    AutoEncoder,
+    ConvAutoEncoder,
+    DeepAutoEncoder,
+    PixelCNN,
+    PixelRNN,
+)
 from nolabel.persistence import load_model
 
 __all__ = [
@@ -44,6 +51,7 @@ __all__ = [
     "NotFittedError",
     "ParameterError",
     "PixelCNN",
+    "PixelRNN",
     "TrainingError",
     "__version__",
     "load",

@@ -5,28 +5,21 @@ Trained in parallel (every conditional in one masked forward pass); sampled sequ
 convolutions (van den Oord et al. 2016a). ``variant="gated"``: vertical and horizontal stacks
 with tanh x sigmoid gates, no blind spot (van den Oord et al. 2016b).
 
-Output distribution per pixel: ``"bernoulli"`` for binarised images, ``"categorical"`` (256
-ways) for 8-bit grayscale in [0, 1] (values k/255). One channel only.
+Sampling recomputes, for each pixel, only the last rows of the image that can reach it (the
+network's vertical receptive field), not the whole image.
 """
 
 from __future__ import annotations
 
-import math
+from typing import Any
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from nolabel._validation import as_output, check_choice, check_int, check_is_fitted
-from nolabel.errors import DataError
-from nolabel.metrics.likelihood import log_bernoulli
-from nolabel.models.base import NeuralEstimator
+from nolabel._validation import check_choice, check_int
+from nolabel.models.autoregressive import AutoregressiveImageModel
 from nolabel.nets.masked import GatedLayer, MaskedConv2d
 from nolabel.registry import register
-from nolabel.train import Objective
-
-LEVELS = 256
 
 
 class MaskedPixelCNN(nn.Module):
@@ -39,6 +32,8 @@ class MaskedPixelCNN(nn.Module):
         )
         self.head = nn.Sequential(nn.ReLU(), nn.Conv2d(channels, channels, 1), nn.ReLU(),
                                   nn.Conv2d(channels, n_outputs, 1))
+        # rows above a pixel that can reach its output: 3 from the 7x7, 1 per 3x3 block
+        self.context_rows = 3 + n_layers
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.first(x)
@@ -55,6 +50,9 @@ class GatedPixelCNN(nn.Module):
                                     for i in range(n_layers))
         self.head = nn.Sequential(nn.ReLU(), nn.Conv2d(channels, channels, 1), nn.ReLU(),
                                   nn.Conv2d(channels, n_outputs, 1))
+        # 3 rows from the first 7x7 vertical kernel, 1 from the shift into the horizontal
+        # stack, kernel_size // 2 per later layer
+        self.context_rows = 4 + (n_layers - 1) * (kernel_size // 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         v, h = x, x
@@ -63,18 +61,12 @@ class GatedPixelCNN(nn.Module):
         return self.head(h)
 
 
-def pixel_log_likelihood(logits: torch.Tensor, x: torch.Tensor, output: str) -> torch.Tensor:
-    """Exact ``log p(x)`` per image (nats) from the network's logits."""
-    if output == "bernoulli":
-        return log_bernoulli(x, logits)
-    levels = torch.round(x[:, 0] * (LEVELS - 1)).long()
-    return -F.cross_entropy(logits, levels, reduction="none").flatten(1).sum(1)
 
 
 @register("pixelcnn", "PixelCNN (masked or gated): exact log-likelihood, bits/dim, "
           "pixel-by-pixel sampling")
-class PixelCNN(NeuralEstimator):
-    """Autoregressive image model with an exact likelihood.
+class PixelCNN(AutoregressiveImageModel):
+    """Autoregressive image model with an exact likelihood, trained in parallel.
 
     Parameters
     ----------
@@ -83,8 +75,6 @@ class PixelCNN(NeuralEstimator):
     channels, n_layers : width and depth of the network.
     Other parameters as in :class:`~nolabel.AutoEncoder`.
     """
-
-    _image_input = True
 
     def __init__(
         self,
@@ -119,77 +109,15 @@ class PixelCNN(NeuralEstimator):
         self.checkpoint_path = checkpoint_path
         self.checkpoint_every = checkpoint_every
 
-    def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
+    def _build_network(self, n_outputs: int) -> nn.Module:
         check_choice("variant", self.variant, ("gated", "masked"))
-        check_choice("output", self.output, ("bernoulli", "categorical"))
         check_int("channels", self.channels)
         check_int("n_layers", self.n_layers)
-        if sample_shape[0] != 1:
-            raise DataError(
-                f"PixelCNN models one-channel (grayscale) images; X has {sample_shape[0]} "
-                f"channels (shape per image {sample_shape})"
-            )
-        n_outputs = 1 if self.output == "bernoulli" else LEVELS
         network = GatedPixelCNN if self.variant == "gated" else MaskedPixelCNN
         return network(self.channels, self.n_layers, n_outputs)
 
-    def _check_data(self, X: torch.Tensor) -> None:
-        self._require_unit_interval(X, "PixelCNN", "rescale it (nolabel.data.minmax_scale)")
-        if self.output == "bernoulli" and not bool(((X == 0) | (X == 1)).all()):
-            raise DataError(
-                "output='bernoulli' needs binary images (0 or 1); binarise them "
-                "(nolabel.metrics.likelihood.binarize) or use output='categorical'"
-            )
-
-    def _network_input(self, x: torch.Tensor) -> torch.Tensor:
-        return x if self.output == "bernoulli" else 2.0 * x - 1.0
-
-    def _objectives(self, module: nn.Module) -> list[Objective]:
-        output = self.output
-
-        def nll(net: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
-            x = batch[0]
-            return -pixel_log_likelihood(net(self._network_input(x)), x, output).mean()
-
-        return [Objective("nll", nll, self._make_optimizer(module.parameters()))]
-
-    def score_samples(self, X):
-        """Exact log-likelihood of each image, in nats (higher = more normal)."""
-        data = self._input(X)
-        if self.output == "bernoulli":
-            self._check_data(data)
-        scores = self._batched(
-            lambda x: pixel_log_likelihood(self.module_(self._network_input(x)), x,
-                                           self.output), data)
-        return as_output(scores, X)
-
-    def nll(self, X) -> float:
-        """Mean negative log-likelihood per image, in nats."""
-        return float(-np.mean(np.asarray(torch.as_tensor(self.score_samples(X)).cpu())))
-
-    def bits_per_dim(self, X) -> float:
-        """Mean negative log-likelihood in bits per pixel (discrete: no dequantisation)."""
-        return self.nll(X) / (self.n_features_in_ * math.log(2.0))
-
-    @torch.no_grad()
-    def sample(self, n_samples: int = 1, random_state: int | None = None) -> np.ndarray:
-        """Draw images pixel by pixel in raster order (all ``n_samples`` in one batch)."""
-        check_is_fitted(self, ["module_"])
-        n = check_int("n_samples", n_samples)
-        device = next(self.module_.parameters()).device
-        generator = self._inference_generator(random_state)
-        _, height, width = self.sample_shape_
-        images = torch.zeros((n, 1, height, width), device=device)
-        self.module_.eval()
-        for row in range(height):
-            for column in range(width):
-                logits = self.module_(self._network_input(images))[:, :, row, column]
-                if self.output == "bernoulli":
-                    probability = torch.sigmoid(logits[:, 0])
-                    uniform = torch.rand(n, generator=generator, device=device)
-                    images[:, 0, row, column] = (uniform < probability).float()
-                else:
-                    levels = torch.multinomial(torch.softmax(logits, 1), 1,
-                                               generator=generator)[:, 0]
-                    images[:, 0, row, column] = levels.float() / (LEVELS - 1)
-        return images.cpu().numpy()
+    def _row_logits(self, images: torch.Tensor, row: int, cache: dict[str, Any]
+                    ) -> torch.Tensor:
+        top = max(0, row - self.module_.context_rows)
+        window = self._network_input(images[:, :, top:row + 1])
+        return self.module_(window)[:, :, -1]
