@@ -88,7 +88,7 @@ class RowLSTMNetwork(nn.Module):
         if states is None:
             states = [layer.initial_state(h[:, :, 0]) for layer in self.layers]
         new_states = []
-        for layer, state in zip(self.layers, states):
+        for layer, state in zip(self.layers, states, strict=True):
             h, state = layer.step(h, state)
             new_states.append(state)
         return self.head(h)[:, :, 0], new_states

@@ -54,6 +54,31 @@ def reconstruction_grid(
     return _save(fig, path)
 
 
+def sample_grid(images: np.ndarray, path: str | Path, title: str = "samples",
+                columns: int = 10) -> Path:
+    """Images tiled ``columns`` per row into one picture (one pixel per pixel, no gaps
+    other than a 1-pixel grey border), so fine texture such as binary noise stays visible."""
+    tiles = np.clip(_as_images(np.asarray(images, dtype=np.float64)), 0, 1)
+    if len(tiles) == 0:
+        raise ValueError("sample_grid needs at least one image")
+    columns = min(columns, len(tiles))
+    rows = -(-len(tiles) // columns)
+    height, width = tiles.shape[1:3]
+    canvas = np.full((rows * (height + 1) + 1, columns * (width + 1) + 1, *tiles.shape[3:]),
+                     0.5)
+    for index, tile in enumerate(tiles):
+        row, column = divmod(index, columns)
+        top, left = 1 + row * (height + 1), 1 + column * (width + 1)
+        canvas[top:top + height, left:left + width] = tile
+    scale = 0.035
+    fig, axis = plt.subplots(figsize=(max(2.0, canvas.shape[1] * scale),
+                                      max(2.0, canvas.shape[0] * scale) + 0.4))
+    axis.imshow(canvas, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    axis.set_axis_off()
+    axis.set_title(title, fontsize=9)
+    return _save(fig, path)
+
+
 def embedding_scatter(
     points: np.ndarray, colourings: Sequence[tuple[str, np.ndarray]], path: str | Path,
     title: str = "2-D embedding",
