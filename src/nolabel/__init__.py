@@ -22,6 +22,8 @@ from nolabel.errors import (
     TrainingError,
 )
 from nolabel.models import (
+    DCGAN,
+    GAN,
     VAE,
     AutoEncoder,
     ConvAutoEncoder,
@@ -33,6 +35,8 @@ from nolabel.persistence import load_model
 
 __all__ = [
     "DBSCAN",
+    "DCGAN",
+    "GAN",
     "PCA",
     "VAE",
     "AutoEncoder",

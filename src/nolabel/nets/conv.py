@@ -16,7 +16,8 @@ from torch import nn
 from nolabel.nets.mlp import activation
 
 
-def _padded(size: int, stages: int) -> int:
+def padded_size(size: int, stages: int) -> int:
+    """``size`` rounded up to a multiple of ``2 ** stages`` (what ``stages`` halvings need)."""
     step = 2**stages
     return -(-size // step) * step
 
@@ -30,7 +31,7 @@ class ConvEncoder(nn.Module):
         in_channels, height, width = (int(s) for s in image_shape)
         stages = len(channels)
         self.height, self.width = height, width
-        self.padded = (_padded(height, stages), _padded(width, stages))
+        self.padded = (padded_size(height, stages), padded_size(width, stages))
         layers: list[nn.Module] = []
         for fan_in, fan_out in zip((in_channels, *channels[:-1]), channels, strict=True):
             layers.append(nn.Conv2d(fan_in, fan_out, 4, stride=2, padding=1))
@@ -69,7 +70,7 @@ class ConvDecoder(nn.Module):
         out_channels, height, width = (int(s) for s in image_shape)
         stages = len(channels)
         self.height, self.width = height, width
-        padded = (_padded(height, stages), _padded(width, stages))
+        padded = (padded_size(height, stages), padded_size(width, stages))
         self.feature_shape = (int(channels[-1]), padded[0] >> stages, padded[1] >> stages)
         self.linear = nn.Linear(in_dim, self.feature_shape[0] * self.feature_shape[1]
                                 * self.feature_shape[2])

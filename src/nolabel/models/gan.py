@@ -1,0 +1,424 @@
+"""Generative adversarial networks (Goodfellow et al. 2014; DCGAN: Radford et al. 2016).
+
+A generator G maps noise z ~ N(0, I) to data in [0, 1]; a discriminator D maps data to one
+logit, the log-odds that it is real. Each mini-batch trains D for ``d_steps`` steps (fresh
+noise each step, the same real batch), then G for one step. Losses:
+
+- ``"non-saturating"`` (default): D minimises −log D(x) − log(1 − D(G(z))); G minimises
+  −log D(G(z)), which keeps G's gradients large while D rejects its samples.
+- ``"minimax"``: the same D; G minimises log(1 − D(G(z))), the original min-max game.
+- ``"wgan-gp"`` (Gulrajani et al. 2017): D is a critic minimising
+  E[D(G(z))] − E[D(x)] + λ (||∇D(x̂)|| − 1)² on points x̂ between real and fake samples; G
+  minimises −E[D(G(z))].
+
+- :class:`GAN`: fully-connected players (the documents' 128-128 LeakyReLU networks).
+- :class:`DCGAN`: transposed convolutions with batch norm in G; strided convolutions with
+  LeakyReLU and dropout in D.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nolabel._validation import check_choice, check_float, check_int, check_is_fitted
+from nolabel.errors import ParameterError
+from nolabel.models.base import NeuralEstimator
+from nolabel.nets import mlp
+from nolabel.nets.conv import padded_size
+from nolabel.nets.mlp import ACTIVATIONS, activation
+from nolabel.registry import register
+from nolabel.train import Objective, make_optimizer
+
+LOSSES = ("non-saturating", "minimax", "wgan-gp")
+
+
+# -- losses -----------------------------------------------------------------------------------
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor,
+                       label_smoothing: float = 0.0):
+    """``−log D(x) − log(1 − D(G(z)))`` (batch means), real targets ``1 − label_smoothing``;
+    with D's accuracy on real and on fake samples (logit above / below 0)."""
+    real_target = torch.full_like(real_logits, 1.0 - label_smoothing)
+    loss = (F.binary_cross_entropy_with_logits(real_logits, real_target)
+            + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+    return loss, {"d_real_accuracy": (real_logits > 0).float().mean(),
+                  "d_fake_accuracy": (fake_logits < 0).float().mean()}
+
+
+def generator_loss(fake_logits: torch.Tensor, loss: str) -> torch.Tensor:
+    """G's loss on D's logits for its samples (see the module docstring)."""
+    if loss == "non-saturating":
+        return F.softplus(-fake_logits).mean()  # −log sigmoid(l)
+    if loss == "minimax":
+        return -F.softplus(fake_logits).mean()  # log(1 − sigmoid(l))
+    return -fake_logits.mean()
+
+
+def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor,
+                     fake: torch.Tensor, mix: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean of ``(||∇ critic(x̂)||₂ − 1)²`` at ``x̂ = mix·real + (1 − mix)·fake``, one ``mix``
+    per sample (uniform on [0, 1] when not given); differentiable in the critic's weights."""
+    if mix is None:
+        mix = torch.rand(len(real), device=real.device, dtype=real.dtype)
+    mix = mix.reshape(-1, *([1] * (real.dim() - 1)))
+    points = (mix * real + (1 - mix) * fake).requires_grad_(True)
+    (gradient,) = torch.autograd.grad(critic(points).sum(), points, create_graph=True)
+    return ((gradient.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+
+def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor, penalty: torch.Tensor,
+                gp_weight: float):
+    """WGAN-GP critic loss, with the Wasserstein estimate and the penalty to log."""
+    distance = real_scores.mean() - fake_scores.mean()
+    return -distance + gp_weight * penalty, {"wasserstein_estimate": distance.detach(),
+                                             "gradient_penalty": penalty.detach()}
+
+
+# -- networks -----------------------------------------------------------------------------------
+class GANNet(nn.Module):
+    """Both players in one module, so saving, loading and checkpoints see every weight."""
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, latent_dim: int) -> None:
+        super().__init__()
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = latent_dim
+
+    def noise(self, n: int, device: torch.device,
+              generator: torch.Generator | None = None) -> torch.Tensor:
+        return torch.randn((n, self.latent_dim), device=device, generator=generator)
+
+    def discriminate(self, x: torch.Tensor) -> torch.Tensor:
+        """D's logits, shape (n,)."""
+        return self.discriminator(x).squeeze(1)
+
+
+class DCGANGenerator(nn.Module):
+    """z -> linear -> (transposed 4x4 convolution of stride 2, batch norm, activation)* ->
+    sigmoid image. Sizes that are not a multiple of ``2 ** len(channels)`` are cropped."""
+
+    def __init__(self, latent_dim: int, image_shape: Sequence[int], channels: Sequence[int],
+                 activation_name: str) -> None:
+        super().__init__()
+        out_channels, height, width = (int(s) for s in image_shape)
+        stages = len(channels)
+        self.height, self.width = height, width
+        wide = [int(c) for c in reversed(channels)]
+        base = (padded_size(height, stages) >> stages, padded_size(width, stages) >> stages)
+        self.project = nn.Sequential(
+            nn.Linear(latent_dim, wide[0] * base[0] * base[1], bias=False),
+            nn.Unflatten(1, (wide[0], *base)), nn.BatchNorm2d(wide[0]), activation(activation_name))
+        layers: list[nn.Module] = []
+        for fan_in, fan_out in itertools.pairwise(wide):
+            layers += [nn.ConvTranspose2d(fan_in, fan_out, 4, stride=2, padding=1, bias=False),
+                       nn.BatchNorm2d(fan_out), activation(activation_name)]
+        layers.append(nn.ConvTranspose2d(wide[-1], out_channels, 4, stride=2, padding=1))
+        self.deconvs = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        images = torch.sigmoid(self.deconvs(self.project(z)))
+        return images[:, :, : self.height, : self.width]
+
+
+class DCGANDiscriminator(nn.Module):
+    """image -> (4x4 convolution of stride 2, LeakyReLU(0.2), dropout)* -> linear -> logit.
+    No batch norm, so the WGAN-GP per-sample gradient penalty stays valid."""
+
+    def __init__(self, image_shape: Sequence[int], channels: Sequence[int],
+                 dropout: float) -> None:
+        super().__init__()
+        in_channels, height, width = (int(s) for s in image_shape)
+        stages = len(channels)
+        self.extra = (padded_size(width, stages) - width, padded_size(height, stages) - height)
+        layers: list[nn.Module] = []
+        for fan_in, fan_out in zip((in_channels, *channels[:-1]), channels, strict=True):
+            layers += [nn.Conv2d(int(fan_in), int(fan_out), 4, stride=2, padding=1),
+                       nn.LeakyReLU(0.2), nn.Dropout(dropout)]
+        side = (padded_size(height, stages) >> stages) * (padded_size(width, stages) >> stages)
+        self.convs = nn.Sequential(*layers, nn.Flatten())
+        self.linear = nn.Linear(int(channels[-1]) * side, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if any(self.extra):
+            x = F.pad(x, (0, self.extra[0], 0, self.extra[1]))
+        return self.linear(self.convs(x))
+
+
+# -- estimators -------------------------------------------------------------------------------
+class _GANBase(NeuralEstimator):
+    """What both GANs share: settings, the two objectives, sampling and interpolation."""
+
+    latent_dim: int
+    loss: str
+    d_steps: int
+    gp_weight: float
+    label_smoothing: float
+    betas: Sequence[float]
+
+    def _check_network_params(self) -> None:
+        raise NotImplementedError
+
+    def _check_training_params(self) -> None:
+        super()._check_training_params()
+        check_int("latent_dim", self.latent_dim)
+        check_choice("loss", self.loss, LOSSES)
+        check_int("d_steps", self.d_steps)
+        check_float("gp_weight", self.gp_weight, minimum=0.0)
+        smoothing = check_float("label_smoothing", self.label_smoothing, minimum=0.0)
+        if smoothing >= 1.0:
+            raise ParameterError(f"label_smoothing must be below 1 (0.1 makes the real "
+                                 f"targets 0.9), got {smoothing}")
+        if smoothing and self.loss == "wgan-gp":
+            raise ParameterError("label_smoothing applies to the logistic losses; set it to 0 "
+                                 "with loss='wgan-gp'")
+        if not (isinstance(self.betas, list | tuple) and len(self.betas) == 2):
+            raise ParameterError(f"betas must be Adam's two numbers (β1, β2), got {self.betas!r}")
+        for index, beta in enumerate(self.betas):
+            if check_float(f"betas[{index}]", beta, minimum=0.0) >= 1.0:
+                raise ParameterError(f"betas[{index}] must be below 1, got {beta}")
+        self._check_network_params()
+
+    def _make_optimizer(self, parameters) -> torch.optim.Optimizer:
+        extra = {"betas": tuple(float(b) for b in self.betas)} if self.optimizer == "adam" else {}
+        return make_optimizer(self.optimizer, parameters, self.lr, self.weight_decay, **extra)
+
+    def _check_data(self, X: torch.Tensor) -> None:
+        self._require_unit_interval(X, type(self).__name__,
+                                    "rescale it (nolabel.data.minmax_scale)")
+
+    def _objectives(self, module: nn.Module) -> list[Objective]:
+        loss_name = self.loss
+        smoothing, gp_weight = float(self.label_smoothing), float(self.gp_weight)
+
+        def d_loss(net: GANNet, batch: tuple[torch.Tensor, ...]):
+            real = batch[0]
+            with torch.no_grad():
+                fake = net.generator(net.noise(len(real), real.device))
+            real_logits, fake_logits = net.discriminate(real), net.discriminate(fake)
+            if loss_name == "wgan-gp":
+                penalty = gradient_penalty(net.discriminate, real, fake)
+                return critic_loss(real_logits, fake_logits, penalty, gp_weight)
+            return discriminator_loss(real_logits, fake_logits, smoothing)
+
+        def g_loss(net: GANNet, batch: tuple[torch.Tensor, ...]):
+            fake = net.generator(net.noise(len(batch[0]), batch[0].device))
+            return generator_loss(net.discriminate(fake), loss_name)
+
+        return [
+            Objective("discriminator", d_loss,
+                      self._make_optimizer(module.discriminator.parameters()),
+                      steps=self.d_steps),
+            Objective("generator", g_loss, self._make_optimizer(module.generator.parameters())),
+        ]
+
+    def fit(self, X, y=None, *, resume_from=None):
+        """Train both players on ``X`` in [0, 1]; see :class:`GAN` for the history keys."""
+        super().fit(X, y, resume_from=resume_from)
+        self._warn_if_mode_collapse(X)
+        return self
+
+    def _warn_if_mode_collapse(self, X) -> None:
+        """Hook for the mode-collapse warning (samples far less diverse than ``X`` on the
+        features of nolabel.metrics.generation's network); nothing is checked yet."""
+
+    @property
+    def generator_(self) -> nn.Module:
+        check_is_fitted(self, ["module_"])
+        return self.module_.generator
+
+    @property
+    def discriminator_(self) -> nn.Module:
+        check_is_fitted(self, ["module_"])
+        return self.module_.discriminator
+
+    def _generate(self, z: torch.Tensor) -> np.ndarray:
+        images = self._batched(self.module_.generator, z)
+        return images.reshape(len(z), *self.sample_shape_).cpu().numpy()
+
+    def sample(self, n_samples: int = 1, random_state: int | None = None) -> np.ndarray:
+        """``n_samples`` generated samples in [0, 1], shaped like the training samples;
+        the same ``random_state`` (default: the model's) gives the same samples."""
+        check_is_fitted(self, ["module_"])
+        n = check_int("n_samples", n_samples)
+        device = next(self.module_.parameters()).device
+        z = self.module_.noise(n, device, self._inference_generator(random_state))
+        return self._generate(z)
+
+    def interpolate(self, steps: int = 8, random_state: int | None = None) -> np.ndarray:
+        """Samples at ``steps`` evenly spaced points on the line between two random noise
+        vectors (drawn from ``random_state``): a latent interpolation strip."""
+        steps = check_int("steps", steps, minimum=2)
+        check_is_fitted(self, ["module_"])
+        device = next(self.module_.parameters()).device
+        ends = self.module_.noise(2, device, self._inference_generator(random_state))
+        weights = torch.linspace(0.0, 1.0, steps, device=device)[:, None]
+        return self._generate((1 - weights) * ends[0] + weights * ends[1])
+
+
+@register("gan", "MLP generative adversarial network (non-saturating, minimax or WGAN-GP): "
+          "sampling, latent interpolation")
+class GAN(_GANBase):
+    """Generative adversarial network with fully-connected generator and discriminator.
+
+    Takes vectors (n, d) or images (n, ...) in [0, 1], flattened for the networks; samples
+    come back shaped like the training samples.
+
+    Parameters
+    ----------
+    latent_dim : size of the noise z ~ N(0, I).
+    generator_dims, discriminator_dims : hidden layer sizes (LeakyReLU(0.2) between layers);
+        G ends in a sigmoid, D in one logit.
+    loss : ``"non-saturating"``, ``"minimax"`` or ``"wgan-gp"`` (see the module docstring).
+    d_steps : discriminator steps per generator step (k in Goodfellow et al.).
+    gp_weight : λ of the WGAN-GP gradient penalty.
+    label_smoothing : one-sided: real targets become ``1 − label_smoothing`` (logistic
+        losses only; 0 = off).
+    optimizer, lr, betas, weight_decay : the same optimizer for both players; ``betas`` are
+        Adam's (β1, β2): (0.5, 0.999) as in DCGAN. WGAN-GP usually takes ``d_steps=5``,
+        ``lr=1e-4``, ``betas=(0.0, 0.9)``.
+    epochs, batch_size, random_state, device, verbose, checkpoint_path, checkpoint_every :
+        as in :class:`~nolabel.AutoEncoder`; the same seed on CPU gives the same training.
+
+    History (one value per epoch): ``discriminator_loss``, ``generator_loss``, and
+    ``d_real_accuracy`` / ``d_fake_accuracy`` (logistic losses) or ``wasserstein_estimate``
+    / ``gradient_penalty`` (WGAN-GP), all from D's last step on each batch.
+    """
+
+    def __init__(
+        self,
+        latent_dim: int = 100,
+        *,
+        generator_dims: Sequence[int] = (128, 128),
+        discriminator_dims: Sequence[int] = (128, 128),
+        loss: str = "non-saturating",
+        d_steps: int = 1,
+        gp_weight: float = 10.0,
+        label_smoothing: float = 0.0,
+        optimizer: str = "adam",
+        lr: float = 2e-4,
+        betas: Sequence[float] = (0.5, 0.999),
+        weight_decay: float = 0.0,
+        epochs: int = 50,
+        batch_size: int = 64,
+        random_state: int | None = None,
+        device: str = "auto",
+        verbose: int = 0,
+        checkpoint_path: str | None = None,
+        checkpoint_every: int = 1,
+    ) -> None:
+        self.latent_dim = latent_dim
+        self.generator_dims = generator_dims
+        self.discriminator_dims = discriminator_dims
+        self.loss = loss
+        self.d_steps = d_steps
+        self.gp_weight = gp_weight
+        self.label_smoothing = label_smoothing
+        self.optimizer = optimizer
+        self.lr = lr
+        self.betas = betas
+        self.weight_decay = weight_decay
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.checkpoint_path = checkpoint_path
+        self.checkpoint_every = checkpoint_every
+
+    def _check_network_params(self) -> None:
+        for name in ("generator_dims", "discriminator_dims"):
+            for index, size in enumerate(getattr(self, name)):
+                check_int(f"{name}[{index}]", size)
+
+    def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
+        n_features = int(np.prod(sample_shape))
+        g_dims = [int(d) for d in self.generator_dims]
+        d_dims = [int(d) for d in self.discriminator_dims]
+        generator = nn.Sequential(mlp([self.latent_dim, *g_dims, n_features], "leaky_relu"),
+                                  nn.Sigmoid())
+        discriminator = mlp([n_features, *d_dims, 1], "leaky_relu")
+        return GANNet(generator, discriminator, self.latent_dim)
+
+
+@register("dcgan", "deep convolutional GAN for images of any channel count and size: "
+          "sampling, latent interpolation")
+class DCGAN(_GANBase):
+    """Deep convolutional GAN for images ``(n, channels, height, width)`` in [0, 1].
+
+    ``(n, height, width)`` is read as one channel. Each D stage halves height and width
+    (G's stages double them), so sizes that are not a multiple of ``2 ** len(channels)`` are
+    padded inside D and cropped from G: 28x28 and 32x32 need neither with two stages.
+
+    Parameters
+    ----------
+    channels : D's convolution channels, e.g. (64, 128); G mirrors them, widest first.
+    dropout : dropout after each of D's convolutions.
+    generator_activation : G's hidden activation (``"relu"`` as in DCGAN, or
+        ``"leaky_relu"``...); D always uses LeakyReLU(0.2).
+    Other parameters and the history as in :class:`GAN`.
+    """
+
+    _image_input = True
+
+    def __init__(
+        self,
+        latent_dim: int = 100,
+        *,
+        channels: Sequence[int] = (64, 128),
+        dropout: float = 0.3,
+        generator_activation: str = "relu",
+        loss: str = "non-saturating",
+        d_steps: int = 1,
+        gp_weight: float = 10.0,
+        label_smoothing: float = 0.0,
+        optimizer: str = "adam",
+        lr: float = 2e-4,
+        betas: Sequence[float] = (0.5, 0.999),
+        weight_decay: float = 0.0,
+        epochs: int = 25,
+        batch_size: int = 64,
+        random_state: int | None = None,
+        device: str = "auto",
+        verbose: int = 0,
+        checkpoint_path: str | None = None,
+        checkpoint_every: int = 1,
+    ) -> None:
+        self.latent_dim = latent_dim
+        self.channels = channels
+        self.dropout = dropout
+        self.generator_activation = generator_activation
+        self.loss = loss
+        self.d_steps = d_steps
+        self.gp_weight = gp_weight
+        self.label_smoothing = label_smoothing
+        self.optimizer = optimizer
+        self.lr = lr
+        self.betas = betas
+        self.weight_decay = weight_decay
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.checkpoint_path = checkpoint_path
+        self.checkpoint_every = checkpoint_every
+
+    def _check_network_params(self) -> None:
+        if len(self.channels) == 0:
+            raise ParameterError("channels needs at least one convolution stage, got ()")
+        for index, size in enumerate(self.channels):
+            check_int(f"channels[{index}]", size)
+        if check_float("dropout", self.dropout, minimum=0.0) >= 1.0:
+            raise ParameterError(f"dropout must be below 1, got {self.dropout}")
+        check_choice("generator_activation", self.generator_activation, ACTIVATIONS)
+
+    def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
+        generator = DCGANGenerator(self.latent_dim, sample_shape, self.channels,
+                                   self.generator_activation)
+        discriminator = DCGANDiscriminator(sample_shape, self.channels, float(self.dropout))
+        return GANNet(generator, discriminator, self.latent_dim)
