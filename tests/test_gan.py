@@ -237,3 +237,27 @@ def test_bad_data_and_unfitted_use(digits, images):
         GAN().sample(2)
     with pytest.raises(NotFittedError):
         _ = DCGAN().generator_
+
+
+# -- the mode-collapse check after fit ----------------------------------------------------------
+def _fit_with_samples(digits, samples):
+    model = GAN(**SMALL, epochs=1, random_state=0)
+    model.sample = lambda n, random_state=None: samples[np.arange(n) % len(samples)]
+    return model.fit(digits[:1200])
+
+
+def test_fit_warns_when_samples_collapse_onto_one_mode(digits):
+    with pytest.warns(UserWarning, match="possible mode collapse"):
+        model = _fit_with_samples(digits, digits[1200:1201])
+    assert model.coverage_.mode_collapse and model.coverage_.sample_classes <= 2
+
+
+def test_fit_is_quiet_when_samples_cover_the_data(digits, recwarn):
+    model = _fit_with_samples(digits, digits[1200:])
+    assert not model.coverage_.mode_collapse and model.coverage_.sample_classes >= 8
+    assert not [w for w in recwarn if "mode collapse" in str(w.message)]
+
+
+def test_feature_network_parameter_is_checked(digits):
+    with pytest.raises(ParameterError, match="feature_network"):
+        GAN(**SMALL, epochs=1, feature_network=3).fit(digits)

@@ -19,6 +19,7 @@ noise each step, the same real batch), then G for one step. Losses:
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -28,6 +29,12 @@ from torch import nn
 
 from nolabel._validation import check_choice, check_float, check_int, check_is_fitted
 from nolabel.errors import ParameterError
+from nolabel.metrics.generation import (
+    ClassCoverage,
+    FeatureNetwork,
+    class_coverage,
+    cluster_coverage,
+)
 from nolabel.models.base import NeuralEstimator
 from nolabel.nets import mlp
 from nolabel.nets.conv import padded_size
@@ -36,6 +43,7 @@ from nolabel.registry import register
 from nolabel.train import Objective, make_optimizer
 
 LOSSES = ("non-saturating", "minimax", "wgan-gp")
+_COVERAGE_SAMPLES = 1000  # samples drawn after fit for the mode-collapse check
 
 
 # -- losses -----------------------------------------------------------------------------------
@@ -181,6 +189,11 @@ class _GANBase(NeuralEstimator):
         for index, beta in enumerate(self.betas):
             if check_float(f"betas[{index}]", beta, minimum=0.0) >= 1.0:
                 raise ParameterError(f"betas[{index}] must be below 1, got {beta}")
+        if not (self.feature_network is None
+                or isinstance(self.feature_network, str | FeatureNetwork)):
+            raise ParameterError(
+                "feature_network must be None, a dataset name or a FeatureNetwork, got "
+                f"{type(self.feature_network).__name__}")
         self._check_network_params()
 
     def _make_optimizer(self, parameters) -> torch.optim.Optimizer:
@@ -217,14 +230,30 @@ class _GANBase(NeuralEstimator):
         ]
 
     def fit(self, X, y=None, *, resume_from=None):
-        """Train both players on ``X`` in [0, 1]; see :class:`GAN` for the history keys."""
+        """Train both players on ``X`` in [0, 1]; see :class:`GAN` for the history keys.
+        Then warns when the samples look mode-collapsed (see ``coverage_``)."""
         super().fit(X, y, resume_from=resume_from)
-        self._warn_if_mode_collapse(X)
+        self.coverage_ = self._coverage(X)
+        if self.coverage_.mode_collapse:
+            warnings.warn(f"{type(self).__name__}: {self.coverage_.warning}", UserWarning,
+                          stacklevel=2)
         return self
 
-    def _warn_if_mode_collapse(self, X) -> None:
-        """Hook for the mode-collapse warning (samples far less diverse than ``X`` on the
-        features of nolabel.metrics.generation's network); nothing is checked yet."""
+    def _coverage(self, X) -> ClassCoverage:
+        """Classes covered by seeded samples against (up to) 2000 training samples: the
+        feature network's classes when one is set, else k-means clusters of the data."""
+        real = np.asarray(X.cpu() if torch.is_tensor(X) else X, dtype=np.float32)
+        if len(real) > 2 * _COVERAGE_SAMPLES:
+            rows = np.random.default_rng(0).choice(len(real), 2 * _COVERAGE_SAMPLES,
+                                                   replace=False)
+            real = real[np.sort(rows)]
+        samples = self.sample(_COVERAGE_SAMPLES, random_state=0)
+        if self.feature_network is None:
+            return cluster_coverage(real, samples)
+        network = (FeatureNetwork.for_dataset(self.feature_network, verbose=0)
+                   if isinstance(self.feature_network, str) else self.feature_network)
+        return class_coverage(network.predict(real), network.predict(samples),
+                              network.n_classes)
 
     @property
     def generator_(self) -> nn.Module:
@@ -283,6 +312,10 @@ class GAN(_GANBase):
         ``lr=1e-4``, ``betas=(0.0, 0.9)``.
     epochs, batch_size, random_state, device, verbose, checkpoint_path, checkpoint_every :
         as in :class:`~nolabel.AutoEncoder`; the same seed on CPU gives the same training.
+    feature_network : for the mode-collapse check after fit: a dataset name (its cached
+        :class:`~nolabel.metrics.generation.FeatureNetwork`) or a network; None (default)
+        uses 10 k-means clusters of the training data as the classes. ``coverage_`` holds
+        the result; fit warns when 1000 samples cover fewer than half of the classes.
 
     History (one value per epoch): ``discriminator_loss``, ``generator_loss``, and
     ``d_real_accuracy`` / ``d_fake_accuracy`` (logistic losses) or ``wasserstein_estimate``
@@ -310,7 +343,9 @@ class GAN(_GANBase):
         verbose: int = 0,
         checkpoint_path: str | None = None,
         checkpoint_every: int = 1,
+        feature_network: str | FeatureNetwork | None = None,
     ) -> None:
+        self.feature_network = feature_network
         self.latent_dim = latent_dim
         self.generator_dims = generator_dims
         self.discriminator_dims = discriminator_dims
@@ -387,7 +422,9 @@ class DCGAN(_GANBase):
         verbose: int = 0,
         checkpoint_path: str | None = None,
         checkpoint_every: int = 1,
+        feature_network: str | FeatureNetwork | None = None,
     ) -> None:
+        self.feature_network = feature_network
         self.latent_dim = latent_dim
         self.channels = channels
         self.dropout = dropout

@@ -16,7 +16,7 @@ from nolabel.metrics.generation.cache import (
     default_recipe,
     feature_network_path,
 )
-from nolabel.metrics.generation.coverage import ClassCoverage, class_coverage
+from nolabel.metrics.generation.coverage import ClassCoverage, class_coverage, cluster_coverage
 from nolabel.metrics.generation.frechet import (
     feature_stats,
     frechet_distance,
@@ -39,6 +39,7 @@ __all__ = [
     "SampleQuality",
     "build_feature_network",
     "class_coverage",
+    "cluster_coverage",
     "default_recipe",
     "feature_network_path",
     "feature_stats",

@@ -1,9 +1,10 @@
-"""Which classes the samples cover, by the feature network's predictions: a mode-collapse check.
+"""Which classes the samples cover: a mode-collapse check.
 
-A class counts as covered by the samples when its share of the samples is at least
-``MIN_SHARE`` (a quarter) of its share of the real images; stray misclassified samples do not
-make a class covered. The samples have collapsed when they cover fewer than half of the
-classes found among the real images.
+Classes are the feature network's predictions or, with no labelled network at hand, the
+k-means clusters of the real images (:func:`cluster_coverage`). A class counts as covered by
+the samples when its share of the samples is at least ``MIN_SHARE`` (a quarter) of its share
+of the real images; stray misclassified samples do not make a class covered. The samples have
+collapsed when they cover fewer than half of the classes found among the real images.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+
+from nolabel.classical.kmeans import KMeans
 
 MIN_SHARE = 0.25
 
@@ -22,8 +25,8 @@ class ClassCoverage(NamedTuple):
     warning: str | None
 
 
-def class_coverage(real_classes: np.ndarray, sample_classes: np.ndarray,
-                   n_classes: int) -> ClassCoverage:
+def class_coverage(real_classes: np.ndarray, sample_classes: np.ndarray, n_classes: int,
+                   source: str = "the feature network finds") -> ClassCoverage:
     real_share = np.bincount(real_classes, minlength=n_classes) / len(real_classes)
     sample_share = np.bincount(sample_classes, minlength=n_classes) / len(sample_classes)
     present = real_share > 0
@@ -32,8 +35,21 @@ def class_coverage(real_classes: np.ndarray, sample_classes: np.ndarray,
     if 2 * covered >= n_real:
         return ClassCoverage(covered, n_real, False, None)
     warning = (
-        f"possible mode collapse: the samples cover {covered} of the {n_real} classes the "
-        f"feature network finds among the real images (a class counts when its share of the "
-        f"samples is at least {MIN_SHARE:g} of its share of the real images)"
+        f"possible mode collapse: the samples cover {covered} of the {n_real} classes "
+        f"{source} among the real images (a class counts when its share of the samples is "
+        f"at least {MIN_SHARE:g} of its share of the real images)"
     )
     return ClassCoverage(covered, n_real, True, warning)
+
+
+def cluster_coverage(real: np.ndarray, samples: np.ndarray, n_clusters: int = 10,
+                     random_state: int = 0) -> ClassCoverage:
+    """Label-free coverage: ``n_clusters`` k-means clusters of the real data (flattened) play
+    the classes, and each sample belongs to its nearest centre. Fewer real points than
+    ``n_clusters`` give one cluster per point."""
+    real = np.asarray(real, dtype=np.float32).reshape(len(real), -1)
+    n_clusters = min(n_clusters, len(real))
+    kmeans = KMeans(n_clusters, random_state=random_state).fit(real)
+    assigned = kmeans.predict(np.asarray(samples, dtype=np.float32).reshape(len(samples), -1))
+    return class_coverage(kmeans.labels_, assigned, n_clusters,
+                          source=f"(k-means clusters, k={n_clusters}) found")
