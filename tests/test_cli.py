@@ -14,7 +14,7 @@ def test_version_from_the_installed_entry_point():
     assert done.stdout.strip() == f"nolabel {__version__}"
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["datasets"]])
+@pytest.mark.parametrize("command", [[], ["demo"], ["datasets"], ["feature-network"]])
 def test_help_on_every_command(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([*command, "--help"])
@@ -47,3 +47,21 @@ def test_datasets_lists_digits(capsys):
     assert main(["datasets"]) == 0
     out = capsys.readouterr().out
     assert "digits" in out and "fashion-mnist" in out and "mnist" in out
+
+
+def test_feature_network_is_built_verified_and_rebuilt(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("NOLABEL_CACHE", str(tmp_path))
+    assert main(["feature-network", "digits", "--verbose", "0"]) == 0
+    first = capsys.readouterr().out
+    accuracy = float(first.split("test accuracy ")[1].split(",")[0])
+    assert accuracy > 0.85
+    weights = tmp_path / "feature-networks" / "digits.safetensors"
+    assert str(weights) in first
+    assert main(["feature-network", "digits"]) == 0  # verified and reused
+    assert capsys.readouterr().out == first
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    assert main(["feature-network", "digits"]) == 2
+    assert "force" in capsys.readouterr().err
+    assert main(["feature-network", "digits", "--force", "--verbose", "0"]) == 0
