@@ -77,8 +77,8 @@ def ours_vae(train, test, dataset, latent, epochs, batch, k, seed) -> dict:
     start = time.perf_counter()
     nll = -float(np.mean(model.score_samples(test, n_importance=k)))
     scoring = time.perf_counter() - start
-    grid, sample_s = save_grid(model, dataset, "vae",
-                               f"nolabel VAE samples (decoder means p(x|z), z from the prior), seed {seed}")
+    grid, sample_s = save_grid(model, dataset, "vae", "nolabel VAE samples (decoder means "
+                               f"p(x|z), z from the prior), seed {seed}")
     return {"fit_s": seconds, "images_per_s": epochs * len(train) / seconds, "nll": nll,
             "elbo_nll": -float(np.mean(model.elbo(test))), "nll_s": scoring,
             "sample100_s": sample_s, "grid": grid}
