@@ -131,8 +131,10 @@ def pythae_vae(train, test, latent, epochs, batch, k, seed) -> dict:
             "nll_s": time.perf_counter() - start}
 
 
-def part_vae(args, train, test) -> dict:
+def part_vae(args, train, test, save) -> dict:
     runs = []
+    settings = {"latent": args.latent, "epochs": args.vae_epochs,
+                "batch_size": args.batch_size, "k": args.k, "threads": torch.get_num_threads()}
     for seed in args.seeds:
         run = {"seed": seed,
                "nolabel": ours_vae(train, test, args.dataset, args.latent, args.vae_epochs,
@@ -141,11 +143,11 @@ def part_vae(args, train, test) -> dict:
                                     args.batch_size, args.k, seed)}
         log(f"vae seed {seed}: {run}")
         runs.append(run)
-    return {"latent": args.latent, "epochs": args.vae_epochs, "batch_size": args.batch_size,
-            "k": args.k, "threads": torch.get_num_threads(), "runs": runs}
+        save({**settings, "runs": runs})  # a long run keeps every finished seed
+    return {**settings, "runs": runs}
 
 
-def autoregressive(model, name: str, title: str, args, train, test) -> dict:
+def autoregressive(model, name: str, title: str, args, train, test, save) -> dict:
     """Train epoch by epoch (resuming from a checkpoint), test NLL after each epoch."""
     curve = []
     with tempfile.TemporaryDirectory() as folder:
@@ -158,32 +160,37 @@ def autoregressive(model, name: str, title: str, args, train, test) -> dict:
             seconds = time.perf_counter() - start
             curve.append({"epoch": epoch, "epoch_s": seconds, "nll": model.nll(test)})
             log(f"{name}: {curve[-1]}")
+            save(_summary(model, train, curve))  # a long run keeps every finished epoch
     grid, sample_s = save_grid(model, args.dataset, name, title)
+    return {**_summary(model, train, curve), "sample100_s": sample_s, "grid": grid}
+
+
+def _summary(model, train, curve) -> dict:
     last = curve[-1]["nll"]
     return {"channels": model.channels, "layers": model.n_layers, "n_train": len(train),
-            "epochs": args.epochs, "curve": curve, "nll": last,
-            "bits_per_dim": last / (784 * np.log(2)), "sample100_s": sample_s, "grid": grid}
+            "epochs": len(curve), "curve": curve, "nll": last,
+            "bits_per_dim": last / (784 * np.log(2))}
 
 
-def part_pixelcnn(args, train, test) -> dict:
+def part_pixelcnn(args, train, test, save) -> dict:
     from nolabel import PixelCNN
 
     model = PixelCNN(variant="gated", channels=args.channels, n_layers=args.layers,
                      batch_size=64, random_state=0, device="cpu")
     return autoregressive(model, "pixelcnn", "nolabel gated PixelCNN samples", args,
-                          train[:args.n_train], test)
+                          train[:args.n_train], test, save)
 
 
-def part_pixelrnn(args, train, test) -> dict:
+def part_pixelrnn(args, train, test, save) -> dict:
     from nolabel import PixelRNN
 
     model = PixelRNN(channels=args.channels, n_layers=args.rnn_layers, batch_size=64,
                      random_state=0, device="cpu")
     return autoregressive(model, "pixelrnn", "nolabel PixelRNN (Row LSTM) samples", args,
-                          train[:args.n_train], test)
+                          train[:args.n_train], test, save)
 
 
-def part_timing(args, train, test) -> dict:
+def part_timing(args, train, test, save) -> dict:
     """One epoch each on the same 10k images, back to back."""
     from nolabel import PixelCNN, PixelRNN
 
@@ -245,7 +252,7 @@ def markdown(results: dict) -> str:
                     f"| {name} | {p['channels']} x {p['layers']} | {p['n_train']} | "
                     f"{p['epochs']} | {p['nll']:.2f} ({p['bits_per_dim']:.3f}) | {curve} | "
                     f"{np.mean([c['epoch_s'] for c in p['curve']]):.0f} | "
-                    f"{p['sample100_s']:.1f} |")
+                    f"{p.get('sample100_s', float('nan')):.1f} |")
             lines.append("")
         if "vae" in parts and "pixelcnn" in parts:
             vae_nll = np.mean([r["nolabel"]["nll"] for r in parts["vae"]["runs"]])
@@ -295,11 +302,15 @@ def main() -> None:
         RESULTS.mkdir(exist_ok=True)
         run = {"vae": part_vae, "pixelcnn": part_pixelcnn, "pixelrnn": part_pixelrnn,
                "timing": part_timing}[args.part]
-        outcome = run(args, train, test)
-        results = json.loads(path.read_text()) if path.exists() else {}  # parts run in parallel
-        results = {k: v for k, v in results.items() if k in ("fashion-mnist", "mnist")}
-        results.setdefault(args.dataset, {})[args.part] = outcome
-        path.write_text(json.dumps(results, indent=2) + "\n")
+
+        def save(outcome: dict) -> None:
+            merged = json.loads(path.read_text()) if path.exists() else {}  # parts run in parallel
+            merged = {k: v for k, v in merged.items() if k in ("fashion-mnist", "mnist")}
+            merged.setdefault(args.dataset, {})[args.part] = outcome
+            path.write_text(json.dumps(merged, indent=2) + "\n")
+
+        save(run(args, train, test, save))
+        results = json.loads(path.read_text())
     (RESULTS / "likelihood.md").write_text(markdown(results))
     print(markdown(results))
 

@@ -11,6 +11,7 @@ from nolabel.classical import (
     KMeans,
     MiniBatchKMeans,
 )
+from nolabel.clustering import DAC, DEC, IDEC, CatGAN, InfoGAN, VaDE
 from nolabel.data import Dataset, load
 from nolabel.errors import (
     CheckpointError,
@@ -34,12 +35,16 @@ from nolabel.models import (
 from nolabel.persistence import load_model
 
 __all__ = [
+    "DAC",
     "DBSCAN",
     "DCGAN",
+    "DEC",
     "GAN",
+    "IDEC",
     "PCA",
     "VAE",
     "AutoEncoder",
+    "CatGAN",
     "CheckpointError",
     "ChecksumError",
     "ConvAutoEncoder",
@@ -48,6 +53,7 @@ __all__ = [
     "DeepAutoEncoder",
     "GaussianDensity",
     "GaussianMixture",
+    "InfoGAN",
     "KMeans",
     "KernelDensity",
     "MiniBatchKMeans",
@@ -57,6 +63,7 @@ __all__ = [
     "PixelCNN",
     "PixelRNN",
     "TrainingError",
+    "VaDE",
     "__version__",
     "load",
     "load_model",

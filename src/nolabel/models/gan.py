@@ -134,11 +134,12 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    """image -> (4x4 convolution of stride 2, LeakyReLU(0.2), dropout)* -> linear -> logit.
-    No batch norm, so the WGAN-GP per-sample gradient penalty stays valid."""
+    """image -> (4x4 convolution of stride 2, LeakyReLU(0.2), dropout)* -> linear -> logit
+    (``outputs`` logits for a classifier, e.g. CatGAN's). No batch norm, so the WGAN-GP
+    per-sample gradient penalty stays valid."""
 
     def __init__(self, image_shape: Sequence[int], channels: Sequence[int],
-                 dropout: float) -> None:
+                 dropout: float, outputs: int = 1) -> None:
         super().__init__()
         in_channels, height, width = (int(s) for s in image_shape)
         stages = len(channels)
@@ -149,12 +150,16 @@ class DCGANDiscriminator(nn.Module):
                        nn.LeakyReLU(0.2), nn.Dropout(dropout)]
         side = (padded_size(height, stages) >> stages) * (padded_size(width, stages) >> stages)
         self.convs = nn.Sequential(*layers, nn.Flatten())
-        self.linear = nn.Linear(int(channels[-1]) * side, 1)
+        self.linear = nn.Linear(int(channels[-1]) * side, outputs)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The flattened output of the last convolution stage, the input of ``linear``."""
         if any(self.extra):
             x = F.pad(x, (0, self.extra[0], 0, self.extra[1]))
-        return self.linear(self.convs(x))
+        return self.convs(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(self.features(x))
 
 
 # -- estimators -------------------------------------------------------------------------------
