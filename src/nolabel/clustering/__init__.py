@@ -1,0 +1,9 @@
+"""Deep clustering with generative models: DEC, IDEC, VaDE, DAC, InfoGAN, CatGAN."""
+
+from nolabel.clustering.catgan import CatGAN
+from nolabel.clustering.dac import DAC
+from nolabel.clustering.dec import DEC, IDEC
+from nolabel.clustering.infogan import InfoGAN
+from nolabel.clustering.vade import VaDE
+
+__all__ = ["DAC", "DEC", "IDEC", "CatGAN", "InfoGAN", "VaDE"]

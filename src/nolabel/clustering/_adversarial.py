@@ -1,0 +1,140 @@
+"""What the adversarial clusterers (InfoGAN, CatGAN) share: settings, the two players (MLP,
+or DCGAN-style for images), Adam with a learning rate per player, features and sampling.
+
+The discriminator's body gives the clustering features (``transform``): the last hidden
+layer of the MLP, or the flattened last convolution stage of the DCGAN discriminator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from nolabel._validation import as_output, check_choice, check_float, check_int, check_is_fitted
+from nolabel.clustering.base import DeepClusterer
+from nolabel.errors import ParameterError
+from nolabel.models.gan import DCGANDiscriminator, DCGANGenerator
+from nolabel.nets import mlp
+from nolabel.nets.mlp import ACTIVATIONS
+from nolabel.train import make_optimizer
+
+ARCHITECTURES = ("auto", "mlp", "conv")
+
+
+class MLPDiscriminator(nn.Module):
+    """vector -> (linear, LeakyReLU(0.2))* -> linear -> ``outputs`` logits; ``features`` is
+    the last hidden layer, as :meth:`DCGANDiscriminator.features` is its last stage."""
+
+    def __init__(self, n_features: int, dims: Sequence[int], outputs: int) -> None:
+        super().__init__()
+        dims = [int(d) for d in dims]
+        self.body = nn.Sequential(mlp([n_features, *dims], "leaky_relu"), nn.LeakyReLU(0.2))
+        self.linear = nn.Linear(dims[-1], outputs)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(self.features(x))
+
+
+class AdversarialClusterer(DeepClusterer):
+    """Base of :class:`~nolabel.InfoGAN` and :class:`~nolabel.CatGAN`."""
+
+    architecture: str
+    latent_dim: int
+    generator_dims: Sequence[int]
+    discriminator_dims: Sequence[int]
+    channels: Sequence[int]
+    dropout: float
+    generator_activation: str
+    generator_lr: float
+    betas: Sequence[float]
+
+    @property
+    def _image_input(self) -> bool:
+        return getattr(self, "architecture_", None) == "conv"
+
+    def _check_training_params(self) -> None:
+        super()._check_training_params()
+        check_int("latent_dim", self.latent_dim)
+        check_float("generator_lr", self.generator_lr, minimum=0.0, strict=True)
+        if not (isinstance(self.betas, list | tuple) and len(self.betas) == 2):
+            raise ParameterError(f"betas must be Adam's two numbers (β1, β2), got {self.betas!r}")
+        for index, beta in enumerate(self.betas):
+            if check_float(f"betas[{index}]", beta, minimum=0.0) >= 1.0:
+                raise ParameterError(f"betas[{index}] must be below 1, got {beta}")
+        for name in ("generator_dims", "discriminator_dims", "channels"):
+            if len(getattr(self, name)) == 0:
+                raise ParameterError(f"{name} needs at least one layer, got ()")
+            for index, size in enumerate(getattr(self, name)):
+                check_int(f"{name}[{index}]", size)
+        if check_float("dropout", self.dropout, minimum=0.0) >= 1.0:
+            raise ParameterError(f"dropout must be below 1, got {self.dropout}")
+        check_choice("generator_activation", self.generator_activation, ACTIVATIONS)
+
+    def fit(self, X, y=None, *, resume_from=None):
+        """Train both players on ``X`` in [0, 1]; ``labels_`` holds the training clusters.
+        ``architecture="auto"`` picks ``"conv"`` for images (n, c, h, w) or (n, h, w)."""
+        check_choice("architecture", self.architecture, ARCHITECTURES)
+        self.architecture_ = self.architecture
+        if self.architecture == "auto":
+            self.architecture_ = "conv" if np.ndim(X) in (3, 4) else "mlp"
+        return super().fit(X, y, resume_from=resume_from)
+
+    def _check_data(self, X: torch.Tensor) -> None:
+        super()._check_data(X)
+        self._require_unit_interval(X, type(self).__name__,
+                                    "rescale it (nolabel.data.minmax_scale)")
+
+    def _generator(self, sample_shape: tuple[int, ...], inputs: int) -> nn.Module:
+        if self.architecture_ == "conv":
+            return DCGANGenerator(inputs, sample_shape, self.channels, self.generator_activation)
+        sizes = [inputs, *(int(d) for d in self.generator_dims), int(np.prod(sample_shape))]
+        return nn.Sequential(mlp(sizes, self.generator_activation), nn.Sigmoid())
+
+    def _discriminator(self, sample_shape: tuple[int, ...], outputs: int) -> nn.Module:
+        if self.architecture_ == "conv":
+            return DCGANDiscriminator(sample_shape, self.channels, float(self.dropout), outputs)
+        return MLPDiscriminator(int(np.prod(sample_shape)), self.discriminator_dims, outputs)
+
+    def _player_optimizer(self, parameters, lr: float) -> torch.optim.Optimizer:
+        extra = {"betas": tuple(float(b) for b in self.betas)} if self.optimizer == "adam" else {}
+        return make_optimizer(self.optimizer, parameters, float(lr), self.weight_decay, **extra)
+
+    def _check_cluster(self, cluster) -> int:
+        cluster = check_int("cluster", cluster, minimum=0)
+        if cluster >= self.n_clusters:
+            raise ParameterError(f"cluster must be below n_clusters={self.n_clusters}, "
+                                 f"got {cluster}")
+        return cluster
+
+    def _generate(self, latent: torch.Tensor) -> np.ndarray:
+        images = self._batched(self.module_.generator, latent)
+        return images.reshape(len(latent), *self.sample_shape_).cpu().numpy()
+
+    def transform(self, X):
+        """D's penultimate features (its body's output), deterministic (dropout off)."""
+        data = self._input(X)
+        return as_output(self._batched(self.module_.discriminator.features, data), X)
+
+    @property
+    def generator_(self) -> nn.Module:
+        check_is_fitted(self, ["module_"])
+        return self.module_.generator
+
+    @property
+    def discriminator_(self) -> nn.Module:
+        check_is_fitted(self, ["module_"])
+        return self.module_.discriminator
+
+    def _get_state(self):
+        tensors, state = super()._get_state()
+        return tensors, {**state, "architecture_": self.architecture_}
+
+    def _set_state(self, tensors, state):
+        self.architecture_ = state["architecture_"]
+        super()._set_state(tensors, state)

@@ -1,0 +1,176 @@
+"""Deep Adversarial Clustering (Harchaoui et al. 2017, "Deep Adversarial Gaussian Mixture
+Auto-Encoder for Clustering").
+
+An autoencoder whose codes z = f(x) are modelled by a Gaussian mixture with learnable
+π, μ_c, σ²_c (initialised by EM on the pretrained codes). Three losses, optimised together:
+
+- reconstruction: the autoencoder's error ||x − g(f(x))||² (or cross-entropy);
+- clustering: the mixture's negative log-likelihood of the codes, −log Σ_c π_c N(z; μ_c, σ²_c),
+  which pulls codes towards the component means and fits the mixture to them;
+- adversarial: a discriminator D learns to tell mixture samples (real) from codes (fake),
+  and the encoder learns to fool it, so the codes as a whole look like draws of the mixture.
+
+Each mini-batch steps D (``d_steps`` times), then encoder, decoder and mixture on
+``reconstruction + gmm_weight · nll + adversarial_weight · adversarial``. Clusters are the
+mixture's most probable component for the code, argmax_c p(c | f(x)).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from nolabel._validation import check_float, check_int
+from nolabel.clustering.base import AutoEncoderClusterer
+from nolabel.clustering.mixture import MixturePrior, MixtureSampling
+from nolabel.models.autoencoder import reconstruction_error
+from nolabel.models.gan import discriminator_loss, generator_loss
+from nolabel.nets import mlp
+from nolabel.registry import register
+from nolabel.train import Objective
+
+
+class DACNet(nn.Module):
+    """Encoder and decoder of an autoencoder, a mixture over its codes, and a discriminator."""
+
+    def __init__(self, autoencoder: nn.Module, n_clusters: int, latent_dim: int,
+                 discriminator_dims: Sequence[int]) -> None:
+        super().__init__()
+        self.encoder = autoencoder.encoder
+        self.decoder = autoencoder.decoder
+        self.prior = MixturePrior(n_clusters, latent_dim)
+        self.discriminator = mlp([latent_dim, *(int(d) for d in discriminator_dims), 1],
+                                 "leaky_relu")
+
+    def discriminate(self, z: torch.Tensor) -> torch.Tensor:
+        """D's logit (n,) that ``z`` was drawn from the mixture rather than encoded."""
+        return self.discriminator(z).squeeze(1)
+
+
+@register("dac", "Deep Adversarial Clustering (Harchaoui et al.): autoencoder + Gaussian-mixture "
+          "likelihood of the codes + adversarial matching of codes to the mixture")
+class DAC(MixtureSampling, AutoEncoderClusterer):
+    """Deep adversarial Gaussian mixture autoencoder for clustering.
+
+    Parameters
+    ----------
+    n_clusters : number of mixture components (clusters).
+    architecture, hidden_dims, channels, latent_dim, activation, loss : the autoencoder, as in
+        :class:`~nolabel.DEC`.
+    discriminator_dims : hidden sizes of the code discriminator (LeakyReLU(0.2)).
+    gmm_weight : weight of the mixture's negative log-likelihood of the codes.
+    adversarial_weight : weight of the encoder's adversarial (non-saturating) loss.
+    d_steps : discriminator steps per mini-batch.
+    pretrain_epochs, pretrain_lr : autoencoder pretraining with Adam.
+    n_init : EM restarts of the diagonal GaussianMixture fitted to the pretrained codes; the
+        most likely fit initialises π, μ_c, σ²_c.
+    optimizer, lr, weight_decay : the same optimizer for both objectives.
+    epochs, batch_size, random_state, device, verbose : as in :class:`~nolabel.AutoEncoder`.
+
+    Attributes: ``labels_``, ``weights_``, ``cluster_centers_``, ``covariances_`` (the
+    mixture in code space), ``history_`` (``pretrain_loss``; ``discriminator_loss``,
+    ``d_real_accuracy``, ``d_fake_accuracy``, ``autoencoder_loss``, ``reconstruction``,
+    ``nll``, ``adversarial`` per epoch).
+    """
+
+    def __init__(
+        self,
+        n_clusters: int = 10,
+        *,
+        architecture: str = "mlp",
+        hidden_dims: Sequence[int] = (500, 500, 2000),
+        channels: Sequence[int] = (32, 64),
+        latent_dim: int = 10,
+        activation: str = "relu",
+        loss: str = "mse",
+        discriminator_dims: Sequence[int] = (256, 256),
+        gmm_weight: float = 0.01,
+        adversarial_weight: float = 0.01,
+        d_steps: int = 1,
+        pretrain_epochs: int = 50,
+        pretrain_lr: float = 1e-3,
+        n_init: int = 10,
+        optimizer: str = "adam",
+        lr: float = 1e-4,
+        weight_decay: float = 0.0,
+        epochs: int = 50,
+        batch_size: int = 256,
+        random_state: int | None = None,
+        device: str = "auto",
+        verbose: int = 0,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.architecture = architecture
+        self.hidden_dims = hidden_dims
+        self.channels = channels
+        self.latent_dim = latent_dim
+        self.activation = activation
+        self.loss = loss
+        self.discriminator_dims = discriminator_dims
+        self.gmm_weight = gmm_weight
+        self.adversarial_weight = adversarial_weight
+        self.d_steps = d_steps
+        self.pretrain_epochs = pretrain_epochs
+        self.pretrain_lr = pretrain_lr
+        self.n_init = n_init
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    def _check_params(self) -> None:
+        check_int("n_init", self.n_init)
+        for index, size in enumerate(self.discriminator_dims):
+            check_int(f"discriminator_dims[{index}]", size)
+        check_float("gmm_weight", self.gmm_weight, minimum=0.0)
+        check_float("adversarial_weight", self.adversarial_weight, minimum=0.0)
+        check_int("d_steps", self.d_steps)
+
+    def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
+        return DACNet(self._autoencoder(sample_shape), self.n_clusters, self.latent_dim,
+                      self.discriminator_dims)
+
+    def _decode(self, z: torch.Tensor) -> torch.Tensor:
+        output = self.module_.decoder(z)
+        return torch.sigmoid(output) if self.loss == "bce" else output
+
+    def _cluster_probabilities(self, x: torch.Tensor) -> torch.Tensor:
+        return self.module_.prior.posterior(self._code(x))
+
+    def _initialise(self, codes: torch.Tensor, seed: int) -> None:
+        self.module_.prior.initialise(codes, self.n_init, seed)
+
+    def _objectives(self, module: nn.Module) -> list[Objective]:
+        loss_name = self.loss
+        gmm_weight, adversarial_weight = float(self.gmm_weight), float(self.adversarial_weight)
+
+        def d_loss(net: DACNet, batch: tuple[torch.Tensor, ...]):
+            with torch.no_grad():
+                codes = net.encoder(batch[0])
+                drawn = net.prior.sample(len(codes))
+            return discriminator_loss(net.discriminate(drawn), net.discriminate(codes))
+
+        def ae_loss(net: DACNet, batch: tuple[torch.Tensor, ...]):
+            x = batch[0]
+            z = net.encoder(x)
+            reconstruction = reconstruction_error(net.decoder(z), x, loss_name).mean()
+            nll = -net.prior.log_prob(z).mean()
+            adversarial = generator_loss(net.discriminate(z), "non-saturating")
+            total = reconstruction + gmm_weight * nll + adversarial_weight * adversarial
+            return total, {"reconstruction": reconstruction.detach(), "nll": nll.detach(),
+                           "adversarial": adversarial.detach()}
+
+        players = [*module.encoder.parameters(), *module.decoder.parameters(),
+                   *module.prior.parameters()]
+        return [
+            Objective("discriminator", d_loss,
+                      self._make_optimizer(module.discriminator.parameters()),
+                      steps=self.d_steps),
+            Objective("autoencoder", ae_loss, self._make_optimizer(players)),
+        ]

@@ -1,0 +1,269 @@
+"""Deep Embedded Clustering (Xie et al. 2016) and Improved DEC (Guo et al. 2017).
+
+An autoencoder is pretrained on reconstruction; k-means on its codes places the cluster
+centres μ_j. Training then sharpens the soft assignment of codes z_i to centres
+
+    q_ij ∝ (1 + ||z_i − μ_j||² / α)^(−(α+1)/2)            (Student's t, α = 1)
+
+towards the target p_ij ∝ q_ij² / f_j with f_j = Σ_i q_ij (confident assignments count more,
+large clusters less), minimising KL(P || Q) over encoder weights and centres. P is
+recomputed on all the data every ``update_interval`` mini-batch iterations and held fixed in
+between; training stops when fewer than ``tol`` of the labels changed since the last update.
+DEC drops the decoder after pretraining; IDEC keeps training it, adding the reconstruction
+error so the codes keep the data's local structure: loss = reconstruction + γ KL(P || Q).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from nolabel._device import torch_generator
+from nolabel._validation import check_float, check_int, check_is_fitted
+from nolabel.classical import KMeans
+from nolabel.clustering.base import AutoEncoderClusterer
+from nolabel.models.autoencoder import reconstruction_error
+from nolabel.registry import register
+from nolabel.train import Objective, TrainResult
+
+
+# -- losses -------------------------------------------------------------------------------------
+def student_t_assignment(z: torch.Tensor, centers: torch.Tensor, alpha: float = 1.0):
+    """DEC's soft assignment q (n, k) of codes ``z`` (n, d) to ``centers`` (k, d)."""
+    distances = torch.cdist(z, centers) ** 2
+    log_kernel = -(alpha + 1) / 2 * torch.log1p(distances / alpha)
+    return torch.softmax(log_kernel, dim=1)
+
+
+def target_distribution(q: torch.Tensor) -> torch.Tensor:
+    """DEC's auxiliary target p_ij = (q_ij² / f_j) / Σ_j' (q_ij'² / f_j'), f_j = Σ_i q_ij."""
+    weight = q**2 / q.sum(0)
+    return weight / weight.sum(1, keepdim=True)
+
+
+def clustering_kl(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """Per-sample KL(p_i || q_i) = Σ_j p_ij log(p_ij / q_ij) (0 log 0 = 0)."""
+    return torch.special.xlogy(p, p).sum(1) - (p * torch.log(q)).sum(1)
+
+
+# -- network ------------------------------------------------------------------------------------
+class DECNet(nn.Module):
+    """An autoencoder's encoder and decoder with learnable cluster centres in code space."""
+
+    def __init__(self, autoencoder: nn.Module, n_clusters: int, latent_dim: int) -> None:
+        super().__init__()
+        self.encoder = autoencoder.encoder
+        self.decoder = autoencoder.decoder
+        self.centers = nn.Parameter(torch.zeros(n_clusters, latent_dim))
+
+
+# -- estimators ---------------------------------------------------------------------------------
+@register("dec", "Deep Embedded Clustering: pretrained autoencoder, k-means init, "
+          "KL(P||Q) self-training of Student-t assignments")
+class DEC(AutoEncoderClusterer):
+    """Deep Embedded Clustering.
+
+    Parameters
+    ----------
+    n_clusters : number of clusters.
+    architecture : ``"mlp"`` (vectors; images are flattened) or ``"conv"`` (images
+        ``(n, c, h, w)``, as :class:`~nolabel.ConvAutoEncoder`).
+    hidden_dims : MLP encoder hidden sizes, the paper's d-500-500-2000-10 by default (the
+        decoder mirrors them).
+    channels : conv encoder stages (the decoder mirrors them).
+    latent_dim : size of the code (10 in the paper).
+    activation : hidden activation (ReLU in the paper).
+    loss : reconstruction error, ``"mse"`` or ``"bce"`` (data in [0, 1]).
+    alpha : degrees of freedom of the Student's t kernel.
+    pretrain_epochs, pretrain_lr : autoencoder pretraining with Adam.
+    n_init : k-means restarts for the initial centres (20 as in the paper).
+    update_interval : mini-batch iterations between updates of the target P (140 in the paper
+        for MNIST-size data, about half an epoch of 256-sample batches; use fewer on small data).
+    tol : stop when at most this fraction of labels changed between two updates (0.1 %).
+    optimizer, lr, weight_decay : clustering-phase optimizer (SGD with momentum 0.9 and lr 0.01
+        as in the paper, or ``"adam"``).
+    epochs : at most this many passes over the data in the clustering phase.
+    batch_size, random_state, device, verbose : as in :class:`~nolabel.AutoEncoder`.
+
+    Attributes: ``labels_`` (argmax q on the training data), ``cluster_centers_`` (in code
+    space), ``history_`` (``pretrain_loss`` per epoch; ``loss`` and ``label_change`` per
+    target update), ``n_epochs_`` (clustering passes over the data, rounded up).
+    """
+
+    def __init__(
+        self,
+        n_clusters: int = 10,
+        *,
+        architecture: str = "mlp",
+        hidden_dims: Sequence[int] = (500, 500, 2000),
+        channels: Sequence[int] = (32, 64),
+        latent_dim: int = 10,
+        activation: str = "relu",
+        loss: str = "mse",
+        alpha: float = 1.0,
+        pretrain_epochs: int = 50,
+        pretrain_lr: float = 1e-3,
+        n_init: int = 20,
+        update_interval: int = 140,
+        tol: float = 1e-3,
+        optimizer: str = "sgd",
+        lr: float = 0.01,
+        weight_decay: float = 0.0,
+        epochs: int = 100,
+        batch_size: int = 256,
+        random_state: int | None = None,
+        device: str = "auto",
+        verbose: int = 0,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.architecture = architecture
+        self.hidden_dims = hidden_dims
+        self.channels = channels
+        self.latent_dim = latent_dim
+        self.activation = activation
+        self.loss = loss
+        self.alpha = alpha
+        self.pretrain_epochs = pretrain_epochs
+        self.pretrain_lr = pretrain_lr
+        self.n_init = n_init
+        self.update_interval = update_interval
+        self.tol = tol
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    def _check_params(self) -> None:
+        check_float("alpha", self.alpha, minimum=0.0, strict=True)
+        check_int("n_init", self.n_init)
+        check_int("update_interval", self.update_interval)
+        check_float("tol", self.tol, minimum=0.0)
+
+    def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
+        return DECNet(self._autoencoder(sample_shape), self.n_clusters, self.latent_dim)
+
+    def _cluster_probabilities(self, x: torch.Tensor) -> torch.Tensor:
+        return student_t_assignment(self._code(x), self.module_.centers, float(self.alpha))
+
+    def _initialise(self, codes: torch.Tensor, seed: int) -> None:
+        kmeans = KMeans(self.n_clusters, n_init=self.n_init, random_state=seed,
+                        device=codes.device).fit(codes)
+        self.module_.centers.data.copy_(torch.from_numpy(kmeans.cluster_centers_))
+
+    def _clustering_loss(self, x: torch.Tensor, p: torch.Tensor):
+        return clustering_kl(p, self._cluster_probabilities(x)).mean()
+
+    def _objectives(self, module: nn.Module) -> list[Objective]:
+        def loss(net: DECNet, batch: tuple[torch.Tensor, ...]):
+            return self._clustering_loss(*batch)
+
+        return [Objective("clustering", loss, self._make_optimizer(self._trained(module)))]
+
+    def _trained(self, module: DECNet) -> list[nn.Parameter]:
+        return [*module.encoder.parameters(), module.centers]
+
+    def _cluster(self, data: torch.Tensor, seed: int) -> TrainResult:
+        n = len(data)
+        batch = min(self.batch_size, n)
+        per_epoch = math.ceil(n / batch)
+        total = self.epochs * per_epoch
+        objectives = self._objectives(self.module_)
+        order = torch_generator(seed)
+        stream = torch.empty(0, dtype=torch.long)
+        history: dict[str, list[float]] = {"label_change": []}
+        previous, done = None, 0
+        while done < total:
+            q = self._batched(self._cluster_probabilities, data)
+            labels = q.argmax(1)  # at first the k-means labels: argmax q is the nearest centre
+            if previous is not None:
+                change = float((labels != previous).float().mean())
+                history["label_change"].append(change)
+                if change < self.tol:
+                    break
+            previous = labels
+            steps = min(self.update_interval, total - done)
+            while len(stream) < steps * batch:
+                stream = torch.cat([stream, torch.randperm(n, generator=order)])
+            index, stream = stream[:steps * batch].to(data.device), stream[steps * batch:]
+            p = target_distribution(q)
+            round_ = self._train(objectives, (data[index], p[index]), 1, seed, shuffle=False)
+            for key, values in round_.history.items():
+                if key != "epoch_time":
+                    history.setdefault(key, []).extend(values)
+            done += steps
+        return TrainResult(history, math.ceil(done / per_epoch))
+
+    @property
+    def cluster_centers_(self):
+        """Cluster centres in code space, shape (n_clusters, latent_dim)."""
+        check_is_fitted(self, ["module_"])
+        return self.module_.centers.detach().cpu().numpy()
+
+
+@register("idec", "Improved DEC: DEC's KL(P||Q) plus the autoencoder's reconstruction loss, "
+          "decoder kept")
+class IDEC(DEC):
+    """Improved Deep Embedded Clustering: DEC whose decoder keeps training.
+
+    Loss per batch: reconstruction error + ``gamma`` · KL(P || Q), over encoder, decoder and
+    centres (γ = 0.1 in the paper). Other parameters and attributes as in :class:`DEC`; the
+    history adds ``reconstruction`` and ``kl`` per target update.
+    """
+
+    def __init__(
+        self,
+        n_clusters: int = 10,
+        *,
+        gamma: float = 0.1,
+        architecture: str = "mlp",
+        hidden_dims: Sequence[int] = (500, 500, 2000),
+        channels: Sequence[int] = (32, 64),
+        latent_dim: int = 10,
+        activation: str = "relu",
+        loss: str = "mse",
+        alpha: float = 1.0,
+        pretrain_epochs: int = 50,
+        pretrain_lr: float = 1e-3,
+        n_init: int = 20,
+        update_interval: int = 140,
+        tol: float = 1e-3,
+        optimizer: str = "sgd",
+        lr: float = 0.01,
+        weight_decay: float = 0.0,
+        epochs: int = 100,
+        batch_size: int = 256,
+        random_state: int | None = None,
+        device: str = "auto",
+        verbose: int = 0,
+    ) -> None:
+        super().__init__(
+            n_clusters, architecture=architecture, hidden_dims=hidden_dims, channels=channels,
+            latent_dim=latent_dim, activation=activation, loss=loss, alpha=alpha,
+            pretrain_epochs=pretrain_epochs, pretrain_lr=pretrain_lr, n_init=n_init,
+            update_interval=update_interval, tol=tol, optimizer=optimizer, lr=lr,
+            weight_decay=weight_decay, epochs=epochs, batch_size=batch_size,
+            random_state=random_state, device=device, verbose=verbose,
+        )
+        self.gamma = gamma
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_float("gamma", self.gamma, minimum=0.0)
+
+    def _trained(self, module: DECNet) -> list[nn.Parameter]:
+        return [*super()._trained(module), *module.decoder.parameters()]
+
+    def _clustering_loss(self, x: torch.Tensor, p: torch.Tensor):
+        z = self._code(x)
+        reconstruction = reconstruction_error(self.module_.decoder(z), x, self.loss).mean()
+        kl = clustering_kl(p, student_t_assignment(z, self.module_.centers,
+                                                   float(self.alpha))).mean()
+        return reconstruction + float(self.gamma) * kl, {"reconstruction": reconstruction.detach(),
+                                                         "kl": kl.detach()}

@@ -1,0 +1,121 @@
+"""A learnable diagonal Gaussian mixture in code space, shared by VaDE and DAC.
+
+p(c) = softmax(logits)_c and p(z | c) = N(z; μ_c, diag(exp(logvar_c))). The functions are
+pure, so their values can be checked by hand; :class:`MixtureSampling` gives the estimators
+``sample(n, cluster=...)`` and the mixture's fitted attributes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from nolabel._validation import check_int, check_is_fitted
+from nolabel.classical import GaussianMixture
+from nolabel.errors import ParameterError
+from nolabel.metrics.likelihood import log_diagonal_normal
+
+
+def log_component_densities(z: torch.Tensor, means: torch.Tensor,
+                            logvars: torch.Tensor) -> torch.Tensor:
+    """log p(z | c) = log N(z; μ_c, diag(exp(logvar_c))) of codes (n, d), shape (n, k)."""
+    return log_diagonal_normal(z[:, None, :], means[None], logvars[None])
+
+
+def cluster_log_posterior(z: torch.Tensor, log_weights: torch.Tensor, means: torch.Tensor,
+                          logvars: torch.Tensor) -> torch.Tensor:
+    """log p(c | z) = log π_c p(z | c) − log Σ_c' π_c' p(z | c'), shape (n, k)."""
+    return torch.log_softmax(log_weights + log_component_densities(z, means, logvars), dim=1)
+
+
+def mixture_log_density(z: torch.Tensor, log_weights: torch.Tensor, means: torch.Tensor,
+                        logvars: torch.Tensor) -> torch.Tensor:
+    """log p(z) = log Σ_c π_c p(z | c), shape (n,)."""
+    return torch.logsumexp(log_weights + log_component_densities(z, means, logvars), dim=1)
+
+
+class MixturePrior(nn.Module):
+    def __init__(self, n_clusters: int, latent_dim: int) -> None:
+        super().__init__()
+        self.logits = nn.Parameter(torch.zeros(n_clusters))
+        self.means = nn.Parameter(torch.zeros(n_clusters, latent_dim))
+        self.logvars = nn.Parameter(torch.zeros(n_clusters, latent_dim))
+
+    def distribution(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(log π, μ, log σ²): the arguments of the functions above."""
+        return torch.log_softmax(self.logits, 0), self.means, self.logvars
+
+    def posterior(self, z: torch.Tensor) -> torch.Tensor:
+        return cluster_log_posterior(z, *self.distribution()).exp()
+
+    def log_prob(self, z: torch.Tensor) -> torch.Tensor:
+        return mixture_log_density(z, *self.distribution())
+
+    @torch.no_grad()
+    def initialise(self, codes: torch.Tensor, n_init: int, seed: int) -> None:
+        """Set π, μ, σ² from a diagonal GaussianMixture fitted by EM to ``codes`` (the best
+        of ``n_init`` runs)."""
+        gmm = GaussianMixture(len(self.logits), covariance_type="diag", n_init=n_init,
+                              random_state=seed, device=codes.device).fit(codes)
+        for target, value in ((self.logits, np.log(gmm.weights_)), (self.means, gmm.means_),
+                              (self.logvars, np.log(gmm.covariances_))):
+            target.copy_(torch.from_numpy(value))
+
+    def sample(self, n: int, cluster: int | None = None,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` codes from component ``cluster``, or from the whole mixture when None."""
+        log_weights, means, logvars = self.distribution()
+        if cluster is None:
+            components = torch.multinomial(log_weights.exp(), n, replacement=True,
+                                           generator=generator)
+        else:
+            components = torch.full((n,), cluster, device=means.device)
+        noise = torch.randn((n, means.shape[1]), generator=generator, device=means.device)
+        return means[components] + torch.exp(0.5 * logvars[components]) * noise
+
+
+class MixtureSampling:
+    """For estimators whose ``module_.prior`` is a :class:`MixturePrior` and whose
+    ``_decode`` maps codes to data: sampling by cluster and the mixture's parameters."""
+
+    def _decode(self, z: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def sample(self, n_samples: int = 1, cluster: int | None = None,
+               random_state: int | None = None) -> np.ndarray:
+        """Decode ``n_samples`` codes drawn from mixture component ``cluster`` (all of the
+        mixture when None), shaped like the training samples; seeded by ``random_state``
+        (default: the model's)."""
+        check_is_fitted(self, ["module_"])
+        n = check_int("n_samples", n_samples)
+        if cluster is not None:
+            check_int("cluster", cluster, minimum=0)
+            if cluster >= self.n_clusters:
+                raise ParameterError(f"cluster must be below n_clusters={self.n_clusters}, "
+                                     f"got {cluster}")
+            cluster = int(cluster)
+        generator = self._inference_generator(random_state)
+        with torch.no_grad():
+            z = self.module_.prior.sample(n, cluster, generator)
+        return self._batched(self._decode, z).reshape(n, *self.sample_shape_).cpu().numpy()
+
+    def _prior_values(self) -> tuple[np.ndarray, ...]:
+        check_is_fitted(self, ["module_"])
+        return tuple(value.detach().cpu().numpy()
+                     for value in self.module_.prior.distribution())
+
+    @property
+    def weights_(self) -> np.ndarray:
+        """Mixture weights π, shape (n_clusters,)."""
+        return np.exp(self._prior_values()[0])
+
+    @property
+    def cluster_centers_(self) -> np.ndarray:
+        """Mixture means μ_c in code space, shape (n_clusters, latent_dim)."""
+        return self._prior_values()[1]
+
+    @property
+    def covariances_(self) -> np.ndarray:
+        """Diagonal mixture covariances σ²_c, shape (n_clusters, latent_dim)."""
+        return np.exp(self._prior_values()[2])

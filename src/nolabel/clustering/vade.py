@@ -1,0 +1,214 @@
+"""Variational Deep Embedding (Jiang et al. 2017): a VAE whose prior is a Gaussian mixture.
+
+Generative story: c ~ Cat(π), z ~ N(μ_c, σ²_c), x ~ p(x | decoder(z)). With q(z|x) the
+encoder's Gaussian and q(c|x) taken as the mixture posterior γ_c = p(c | z) at the sampled
+code, the evidence lower bound per sample is
+
+    ELBO = E_q[log p(x|z)] − Σ_c γ_c KL(q(z|x) || p(z|c)) − KL(γ || π)
+
+(the paper's eq. 12, regrouped; the log 2π terms cancel). Training starts from a pretrained
+autoencoder (its code is the mean of q(z|x)) and a diagonal GaussianMixture fitted by EM to
+the codes (π, μ_c, σ²_c); clusters are argmax γ at the posterior mean. Pretraining leaves
+the encoder's log-variance output untrained, so it starts at the mixture's mean log-variance
+(our choice: left random it gives σ̃² ≈ 1 at any code scale, which on small data can merge
+all clusters into one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from nolabel._validation import check_choice, check_float, check_int
+from nolabel.clustering.base import AutoEncoderClusterer
+from nolabel.clustering.mixture import MixturePrior, MixtureSampling, cluster_log_posterior
+from nolabel.errors import ParameterError
+from nolabel.metrics.information import gaussian_kl_pair
+from nolabel.models.autoencoder import reconstruction_error
+from nolabel.models.vae import VAENet
+from nolabel.registry import register
+from nolabel.train import Objective, TrainResult
+
+
+# -- loss ---------------------------------------------------------------------------------------
+def vade_kl_terms(mean: torch.Tensor, logvar: torch.Tensor, log_gamma: torch.Tensor,
+                  log_weights: torch.Tensor, means: torch.Tensor, logvars: torch.Tensor):
+    """Per sample: Σ_c γ_c KL(N(mean, e^logvar) || N(μ_c, e^logvar_c)) and KL(γ || π).
+
+    Takes log γ rather than γ: a γ_c that underflows to 0 then still has a finite gradient.
+    """
+    gamma = log_gamma.exp()
+    kl_components = gaussian_kl_pair(mean[:, None], logvar[:, None], means[None], logvars[None],
+                                     validate=False)
+    kl_z = (gamma * kl_components).sum(1)
+    kl_c = (gamma * (log_gamma - log_weights)).sum(1)
+    return kl_z, kl_c
+
+
+def negative_vade_elbo(net: VaDENet, x: torch.Tensor):
+    """Batch mean of −ELBO with one reparameterised draw of z, and its three parts."""
+    mean, logvar = net.encode(x)
+    z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
+    reconstruction = -net.log_likelihood(x, net.decoder(z))
+    log_weights, means, logvars = net.prior.distribution()
+    log_gamma = cluster_log_posterior(z, log_weights, means, logvars)
+    kl_z, kl_c = vade_kl_terms(mean, logvar, log_gamma, log_weights, means, logvars)
+    loss = (reconstruction + kl_z + kl_c).mean()
+    return loss, {"reconstruction": reconstruction.mean().detach(),
+                  "kl_z": kl_z.mean().detach(), "kl_c": kl_c.mean().detach()}
+
+
+# -- network ------------------------------------------------------------------------------------
+class VaDENet(VAENet):
+    """A :class:`VAENet` with a learnable mixture prior over its codes."""
+
+    def __init__(self, n_clusters: int, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.prior = MixturePrior(n_clusters, self.latent_dim)
+
+    @torch.no_grad()
+    def start_posterior_variance(self) -> None:
+        """Make log σ̃²(x) start at the mixture's mean log-variance, for every x.
+
+        Pretraining only trains the mean half of the encoder's last layer; left at random,
+        the other half gives σ̃² near 1 whatever the scale of the codes, and noise that
+        drowns the clusters can merge them all into one component.
+        """
+        last = [m for m in self.encoder.modules() if isinstance(m, nn.Linear)][-1]
+        last.weight[self.latent_dim:] = 0.0
+        last.bias[self.latent_dim:] = self.prior.logvars.mean(0)
+
+
+# -- estimator ----------------------------------------------------------------------------------
+@register("vade", "Variational Deep Embedding: VAE with a Gaussian-mixture prior; clusters = "
+          "argmax q(c|x); samples by cluster")
+class VaDE(MixtureSampling, AutoEncoderClusterer):
+    """Variational Deep Embedding.
+
+    Parameters
+    ----------
+    n_clusters : number of mixture components (clusters).
+    architecture, hidden_dims, channels, latent_dim, activation : the networks, as in
+        :class:`~nolabel.DEC` (the paper's d-500-500-2000-10 MLP with ReLU by default).
+    likelihood : ``"bernoulli"`` (data in [0, 1]; the paper's choice for images) or
+        ``"gaussian"``.
+    variance : Gaussian only: ``"learned"`` (one variance per feature) or a fixed number.
+    pretrain_epochs, pretrain_lr : autoencoder pretraining with Adam on the reconstruction
+        error (cross-entropy for Bernoulli, squared error for Gaussian).
+    n_init : EM restarts of the diagonal GaussianMixture fitted to the pretrained codes; the
+        most likely fit initialises π, μ_c, σ²_c.
+    optimizer, lr, weight_decay : ELBO optimizer (Adam, lr 2e-3 as in the paper).
+    lr_decay, decay_every : the learning rate is multiplied by ``lr_decay`` every
+        ``decay_every`` epochs (0.9 every 10 in the paper).
+    epochs, batch_size, random_state, device, verbose : as in :class:`~nolabel.AutoEncoder`
+        (batch 100 in the paper).
+
+    Attributes: ``labels_``, ``weights_`` (π), ``cluster_centers_`` (μ_c), ``covariances_``
+    (σ²_c, diagonal), ``history_`` (``pretrain_loss``; ``loss`` = −ELBO, ``reconstruction``,
+    ``kl_z``, ``kl_c`` per epoch).
+    """
+
+    def __init__(
+        self,
+        n_clusters: int = 10,
+        *,
+        architecture: str = "mlp",
+        hidden_dims: Sequence[int] = (500, 500, 2000),
+        channels: Sequence[int] = (32, 64),
+        latent_dim: int = 10,
+        activation: str = "relu",
+        likelihood: str = "bernoulli",
+        variance: str | float = "learned",
+        pretrain_epochs: int = 50,
+        pretrain_lr: float = 1e-3,
+        n_init: int = 10,
+        optimizer: str = "adam",
+        lr: float = 2e-3,
+        lr_decay: float = 0.9,
+        decay_every: int = 10,
+        weight_decay: float = 0.0,
+        epochs: int = 300,
+        batch_size: int = 100,
+        random_state: int | None = None,
+        device: str = "auto",
+        verbose: int = 0,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.architecture = architecture
+        self.hidden_dims = hidden_dims
+        self.channels = channels
+        self.latent_dim = latent_dim
+        self.activation = activation
+        self.likelihood = likelihood
+        self.variance = variance
+        self.pretrain_epochs = pretrain_epochs
+        self.pretrain_lr = pretrain_lr
+        self.n_init = n_init
+        self.optimizer = optimizer
+        self.lr = lr
+        self.lr_decay = lr_decay
+        self.decay_every = decay_every
+        self.weight_decay = weight_decay
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    @property
+    def loss(self) -> str:
+        """The pretraining reconstruction error that matches the likelihood."""
+        return "bce" if self.likelihood == "bernoulli" else "mse"
+
+    def _check_params(self) -> None:
+        check_int("n_init", self.n_init)
+        check_choice("likelihood", self.likelihood, ("bernoulli", "gaussian"))
+        if self.variance != "learned":
+            check_float("variance", self.variance, minimum=0.0, strict=True)
+        decay = check_float("lr_decay", self.lr_decay, minimum=0.0, strict=True)
+        if decay > 1.0:
+            raise ParameterError(f"lr_decay must be at most 1, got {decay}")
+        check_int("decay_every", self.decay_every)
+
+    def _check_data(self, X: torch.Tensor) -> None:
+        if self.likelihood == "bernoulli":  # before the base class names loss='bce'
+            self._require_unit_interval(
+                X, "likelihood='bernoulli'",
+                "rescale it (nolabel.data.minmax_scale) or use likelihood='gaussian'")
+        super()._check_data(X)
+
+    def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
+        return VaDENet(self.n_clusters, sample_shape, self.architecture, self.hidden_dims,
+                       self.channels, self.latent_dim, self.activation, self.likelihood,
+                       self.variance)
+
+    def _code(self, x: torch.Tensor) -> torch.Tensor:
+        return self.module_.encode(x)[0]
+
+    def _reconstruction(self, x: torch.Tensor) -> torch.Tensor:
+        return reconstruction_error(self.module_.decoder(self._code(x)), x, self.loss)
+
+    def _decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.module_.mean(self.module_.decoder(z))
+
+    def _cluster_probabilities(self, x: torch.Tensor) -> torch.Tensor:
+        return self.module_.prior.posterior(self._code(x))
+
+    def _initialise(self, codes: torch.Tensor, seed: int) -> None:
+        self.module_.prior.initialise(codes, self.n_init, seed)
+        self.module_.start_posterior_variance()
+
+    def _objectives(self, module: nn.Module) -> list[Objective]:
+        def loss(net: VaDENet, batch: tuple[torch.Tensor, ...]):
+            return negative_vade_elbo(net, batch[0])
+
+        return [Objective("elbo", loss, self._make_optimizer(module.parameters()))]
+
+    def _cluster(self, data: torch.Tensor, seed: int) -> TrainResult:
+        objectives = self._objectives(self.module_)
+        schedule = torch.optim.lr_scheduler.StepLR(
+            objectives[0].optimizer, step_size=self.decay_every, gamma=float(self.lr_decay))
+        return self._train(objectives, (data,), self.epochs, seed,
+                           on_epoch_end=lambda epoch, means: schedule.step())
