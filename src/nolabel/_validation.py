@@ -194,3 +194,13 @@ def as_output(result: torch.Tensor, like: Any) -> np.ndarray | torch.Tensor:
     if isinstance(like, torch.Tensor):
         return result.to(like.device)
     return result.detach().cpu().numpy()
+
+
+def check_betas(betas: Any) -> tuple[float, float]:
+    """Adam's (β1, β2): two numbers in [0, 1)."""
+    if not (isinstance(betas, list | tuple) and len(betas) == 2):
+        raise ParameterError(f"betas must be Adam's two numbers (β1, β2), got {betas!r}")
+    for index, beta in enumerate(betas):
+        if check_float(f"betas[{index}]", beta, minimum=0.0) >= 1.0:
+            raise ParameterError(f"betas[{index}] must be below 1, got {beta}")
+    return float(betas[0]), float(betas[1])

@@ -13,7 +13,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from nolabel._validation import as_output, check_choice, check_float, check_int, check_is_fitted
+from nolabel._validation import (
+    as_output,
+    check_betas,
+    check_choice,
+    check_float,
+    check_int,
+    check_is_fitted,
+)
 from nolabel.clustering.base import DeepClusterer
 from nolabel.errors import ParameterError
 from nolabel.models.gan import DCGANDiscriminator, DCGANGenerator
@@ -62,11 +69,7 @@ class AdversarialClusterer(DeepClusterer):
         super()._check_training_params()
         check_int("latent_dim", self.latent_dim)
         check_float("generator_lr", self.generator_lr, minimum=0.0, strict=True)
-        if not (isinstance(self.betas, list | tuple) and len(self.betas) == 2):
-            raise ParameterError(f"betas must be Adam's two numbers (β1, β2), got {self.betas!r}")
-        for index, beta in enumerate(self.betas):
-            if check_float(f"betas[{index}]", beta, minimum=0.0) >= 1.0:
-                raise ParameterError(f"betas[{index}] must be below 1, got {beta}")
+        check_betas(self.betas)
         for name in ("generator_dims", "discriminator_dims", "channels"):
             if len(getattr(self, name)) == 0:
                 raise ParameterError(f"{name} needs at least one layer, got ()")

@@ -27,7 +27,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nolabel._validation import check_choice, check_float, check_int, check_is_fitted
+from nolabel._validation import (
+    check_betas,
+    check_choice,
+    check_float,
+    check_int,
+    check_is_fitted,
+)
 from nolabel.errors import ParameterError
 from nolabel.metrics.generation import (
     ClassCoverage,
@@ -189,11 +195,7 @@ class _GANBase(NeuralEstimator):
         if smoothing and self.loss == "wgan-gp":
             raise ParameterError("label_smoothing applies to the logistic losses; set it to 0 "
                                  "with loss='wgan-gp'")
-        if not (isinstance(self.betas, list | tuple) and len(self.betas) == 2):
-            raise ParameterError(f"betas must be Adam's two numbers (β1, β2), got {self.betas!r}")
-        for index, beta in enumerate(self.betas):
-            if check_float(f"betas[{index}]", beta, minimum=0.0) >= 1.0:
-                raise ParameterError(f"betas[{index}] must be below 1, got {beta}")
+        check_betas(self.betas)
         if not (self.feature_network is None
                 or isinstance(self.feature_network, str | FeatureNetwork)):
             raise ParameterError(
