@@ -5,8 +5,8 @@ import pytest
 import torch
 from torch import nn
 
-from nolabel import CheckpointError, TrainingError
-from nolabel.train import Objective, TrainConfig, fit, load_checkpoint, read_tensors
+from nolabel import CheckpointError, ParameterError, TrainingError
+from nolabel.train import Objective, TrainConfig, fit, load_checkpoint, options, read_tensors
 
 
 def _regression_data(n=64, seed=0):
@@ -72,11 +72,11 @@ def test_nan_loss_names_epoch_and_keeps_last_good_weights():
     def exploding(model, batch):
         calls["n"] += 1
         loss = ((model(batch[0]) - batch[1]) ** 2).mean()
-        return loss * float("nan") if calls["n"] > 8 else loss  # 4 batches/epoch: NaN in epoch 3
+        return loss * float("nan") if calls["n"] > 9 else loss  # 4 batches/epoch: epoch 3, batch 2
 
     objectives = [Objective("mse", exploding, torch.optim.SGD(module.parameters(), lr=0.01))]
     snapshots = []
-    with pytest.raises(TrainingError, match="epoch 3"):
+    with pytest.raises(TrainingError, match=r"mse|loss.*epoch 3, batch 2 of 4.*learning rate"):
         fit(module, _regression_data(), objectives, _config(5),
             on_epoch_end=lambda e, m: snapshots.append(
                 {k: v.clone() for k, v in module.state_dict().items()}))
@@ -131,3 +131,72 @@ def test_checkpoint_of_other_architecture_is_refused(tmp_path):
                                                                               lr=0.1))],
                         torch.Generator())
     np.testing.assert_equal(path.exists(), True)
+
+
+def test_gradient_clipping_bounds_every_step():
+    module, objectives = _setup(lr=1.0)
+    norms = []
+    step = objectives[0].optimizer.step
+
+    def recording_step(*args, **kwargs):
+        grads = [p.grad for p in module.parameters() if p.grad is not None]
+        norms.append(float(torch.linalg.vector_norm(torch.stack(
+            [torch.linalg.vector_norm(g) for g in grads]))))
+        return step(*args, **kwargs)
+
+    objectives[0].optimizer.step = recording_step
+    x, y = _regression_data()
+    with options(grad_clip=0.5):
+        fit(module, (x, y * 100), objectives, _config(2))
+    assert len(norms) == 8 and max(norms) <= 0.5 + 1e-5
+    module, objectives = _setup(lr=1.0)
+    objectives[0].optimizer.step = recording_step
+    norms.clear()
+    fit(module, (x, y * 100), objectives, _config(1))
+    assert max(norms) > 0.5  # without the option the same data gives larger gradients
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_mixed_precision_trains_and_keeps_float32_weights(precision):
+    module, objectives = _setup()
+    with options(precision=precision):
+        result = fit(module, _regression_data(), objectives, _config(15))
+    assert result.history["loss"][-1] < 0.3 * result.history["loss"][0]
+    assert all(p.dtype == torch.float32 for p in module.parameters())
+
+
+def test_bad_training_options_are_refused():
+    with pytest.raises(ParameterError, match="precision"), options(precision="fp8"):
+        pass
+    with pytest.raises(ParameterError, match="grad_clip"), options(grad_clip=-1.0):
+        pass
+    with pytest.raises(ParameterError, match="unknown training option"), options(lr=1):
+        pass
+
+
+class _Rows:
+    """A row source as the loop sees a .npy file on disk: only ``take`` of sorted rows."""
+
+    def __init__(self, tensor):
+        self.tensor, self.calls = tensor, []
+
+    def __len__(self):
+        return len(self.tensor)
+
+    def take(self, rows):
+        assert (np.diff(rows) > 0).all()
+        self.calls.append(len(rows))
+        return self.tensor[torch.from_numpy(rows)]
+
+
+def test_row_sources_train_like_tensors():
+    x, y = _regression_data()
+    module, objectives = _setup()
+    in_memory = fit(module, (x, y), objectives, _config(3))
+    module2, objectives2 = _setup()
+    rows = _Rows(x)
+    from_rows = fit(module2, (rows, y), objectives2, _config(3))
+    assert rows.calls == [16] * 12
+    assert in_memory.history["loss"] == from_rows.history["loss"]
+    for a, b in zip(module.parameters(), module2.parameters(), strict=True):
+        assert torch.equal(a, b)

@@ -34,8 +34,12 @@ class RowSource:
         else:
             self._data = check_array(X, name=name)
         self.n_samples = int(self._data.shape[0])
-        self.sample_shape = tuple(int(s) for s in self._data.shape[1:])
+        self.sample_shape = tuple(int(s) for s in getattr(self._data, "sample_shape",
+                                                          self._data.shape[1:]))
         self.n_features = int(np.prod(self.sample_shape))
+
+    def __len__(self) -> int:
+        return self.n_samples
 
     def read(self, start: int, stop: int) -> torch.Tensor:
         """Rows ``start:stop`` as a validated (rows, n_features) float32 tensor on the device."""
@@ -86,6 +90,7 @@ class NpyRows:
         if len(shape) < 2:
             raise DataError(f"{path} holds an array of shape {shape}; expected (n, features)")
         self.shape = (int(shape[0]), int(np.prod(shape[1:])))
+        self.sample_shape = tuple(int(s) for s in shape[1:])  # e.g. (1, 28, 28) for images
         self.dtype = dtype
         self.row_bytes = self.shape[1] * dtype.itemsize
         expected = self.offset + self.shape[0] * self.row_bytes

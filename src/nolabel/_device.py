@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 
 import numpy as np
@@ -13,10 +14,11 @@ from nolabel.errors import ParameterError
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     """Turn ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or a ``torch.device`` into a device.
 
-    ``"auto"`` (or ``None``) picks CUDA when it is available, else the CPU.
+    ``"auto"`` (or ``None``) picks CUDA when it is available, else the CPU. Under ``torchrun``
+    a bare ``"cuda"`` means this process's GPU, ``cuda:LOCAL_RANK``.
     """
     if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
         resolved = torch.device(device)
     except (RuntimeError, TypeError) as exc:
@@ -25,6 +27,8 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
         ) from exc
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ParameterError(f"device={device!r} was asked for but CUDA is not available here")
+    if resolved.type == "cuda" and resolved.index is None and "LOCAL_RANK" in os.environ:
+        resolved = torch.device("cuda", int(os.environ["LOCAL_RANK"]))
     return resolved
 
 

@@ -15,6 +15,7 @@ import torch
 from sklearn.base import BaseEstimator
 from torch import nn
 
+from nolabel._chunks import RowSource
 from nolabel._device import resolve_device, seed_everything, torch_generator
 from nolabel._validation import (
     check_choice,
@@ -29,6 +30,19 @@ from nolabel.persistence import Persistable
 from nolabel.train import Objective, TrainConfig, fit, make_optimizer
 
 _INFERENCE_BATCH = 4096
+
+
+class _DiskRows:
+    """A row source reshaped for the network: vectors (n, d) or images (n, c, h, w)."""
+
+    def __init__(self, source: RowSource, shape: tuple[int, ...]) -> None:
+        self.source, self.shape = source, shape
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def take(self, rows: np.ndarray) -> torch.Tensor:
+        return self.source.take(rows).reshape(len(rows), *self.shape)
 
 
 class NeuralEstimator(Persistable, BaseEstimator):
@@ -73,16 +87,23 @@ class NeuralEstimator(Persistable, BaseEstimator):
         return make_optimizer(self.optimizer, parameters, self.lr, self.weight_decay)
 
     def fit(self, X, y=None, *, resume_from: str | Path | None = None):
-        """Train on ``X`` (n_samples, ...). ``resume_from`` continues a checkpointed run."""
+        """Train on ``X`` (n_samples, ...). ``resume_from`` continues a checkpointed run.
+
+        ``X`` may also be the path of a ``.npy`` file (or a ``numpy.memmap``): it is then read
+        batch by batch and never held in memory whole.
+        """
         self._check_training_params()
         device = resolve_device(self.device)
-        self._check_rank(X)
-        data = check_tensor(X, device=device, min_samples=2)
-        if self._image_input and data.ndim == 3:
-            data = data.unsqueeze(1)
-        self._check_data(data)
-        self.sample_shape_ = tuple(int(s) for s in data.shape[1:])
-        data = self._network_view(data)
+        if isinstance(X, str | Path | np.memmap):
+            data = self._disk_rows(X, device)
+        else:
+            self._check_rank(X)
+            data = check_tensor(X, device=device, min_samples=2)
+            if self._image_input and data.ndim == 3:
+                data = data.unsqueeze(1)
+            self._check_data(data)
+            self.sample_shape_ = tuple(int(s) for s in data.shape[1:])
+            data = self._network_view(data)
         self.n_features_in_ = int(np.prod(self.sample_shape_))
         seed = seed_everything(self.random_state)
         module = self._build_module(self.sample_shape_).to(device)
@@ -99,6 +120,20 @@ class NeuralEstimator(Persistable, BaseEstimator):
         self.history_ = result.history
         self.n_epochs_ = result.epochs_run
         return self
+
+    def _disk_rows(self, X, device: torch.device) -> _DiskRows:
+        """Rows of a ``.npy`` file, validated batch by batch; model checks on a first block."""
+        source = RowSource(X, device)
+        shape = source.sample_shape
+        if self._image_input and len(shape) == 2:
+            shape = (1, *shape)
+        self._check_rank(np.empty((0, *shape)))
+        if source.n_samples < 2:
+            raise DataError(f"{X} holds {source.n_samples} sample(s); training needs at least 2")
+        self.sample_shape_ = tuple(int(s) for s in shape)
+        rows = _DiskRows(source, self.sample_shape_ if self._image_input else (-1,))
+        self._check_data(rows.take(np.arange(min(source.n_samples, _INFERENCE_BATCH))))
+        return rows
 
     @staticmethod
     def _require_unit_interval(X: torch.Tensor, setting: str, remedy: str) -> None:

@@ -21,8 +21,12 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from nolabel.errors import CheckpointError, DataError, TrainingError
+from nolabel.errors import CheckpointError, DataError
+from nolabel.train import distributed
 from nolabel.train.checkpoint import pack_optimizer, read_tensors, unpack_optimizer, write_tensors
+from nolabel.train.health import CHECK_EVERY, Health
+from nolabel.train.options import current_options
+from nolabel.train.precision import Precision
 
 Batch = tuple[torch.Tensor, ...]
 LossFn = Callable[[nn.Module, Batch], "torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]"]
@@ -81,10 +85,15 @@ def _snapshot(module: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def _rng_tensors(generator: torch.Generator) -> dict[str, torch.Tensor]:
-    tensors = {"rng.torch": torch.get_rng_state(), "rng.data": generator.get_state()}
+    """RNG states to restore on resume; in a distributed run, every process's torch state."""
+    state = torch.get_rng_state()
+    tensors = {"rng.torch": state, "rng.data": generator.get_state()}
+    if distributed.is_distributed():
+        states = distributed.all_gather(state, what="gathering RNG states for a checkpoint")
+        tensors.update({f"rng.torch.rank{r}": s for r, s in enumerate(states)})
     if torch.cuda.is_available() and torch.cuda.is_initialized():
-        for index, state in enumerate(torch.cuda.get_rng_state_all()):
-            tensors[f"rng.cuda.{index}"] = state
+        for index, cuda_state in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"rng.cuda.{index}"] = cuda_state
     return tensors
 
 
@@ -95,6 +104,7 @@ def save_checkpoint(
     generator: torch.Generator,
     result: TrainResult,
 ) -> Path:
+    """Write a checkpoint (rank 0 only; every process must call this, to gather RNG states)."""
     tensors = {f"model.{k}": v for k, v in module.state_dict().items()}
     optim_meta = {}
     for objective in objectives:
@@ -103,8 +113,10 @@ def save_checkpoint(
         optim_meta[objective.name] = meta
     tensors.update(_rng_tensors(generator))
     meta = {"kind": "checkpoint", "epoch": result.epochs_run, "history": result.history,
-            "optimizers": optim_meta}
-    return write_tensors(path, tensors, meta)
+            "optimizers": optim_meta, "world_size": distributed.world_size()}
+    if distributed.is_main_process():
+        write_tensors(path, tensors, meta)
+    return Path(path)
 
 
 def load_checkpoint(
@@ -128,7 +140,7 @@ def load_checkpoint(
     for objective in objectives:
         unpack_optimizer(f"optim.{objective.name}", objective.optimizer, tensors,
                          meta["optimizers"][objective.name])
-    torch.set_rng_state(tensors["rng.torch"])
+    torch.set_rng_state(tensors.get(f"rng.torch.rank{distributed.rank()}", tensors["rng.torch"]))
     generator.set_state(tensors["rng.data"])
     cuda_states = [tensors[k] for k in sorted(tensors) if k.startswith("rng.cuda.")]
     if cuda_states and torch.cuda.is_available():
@@ -143,71 +155,138 @@ def _as_loss(output: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     return output, {}
 
 
+class _Players(nn.Module):
+    """Runs objective ``index``'s loss as the forward pass, so that DistributedDataParallel
+    sees (and synchronises the gradients of) every player's graph."""
+
+    def __init__(self, module: nn.Module, objectives: Sequence[Objective]) -> None:
+        super().__init__()
+        self.module = module
+        self._losses = [objective.loss for objective in objectives]
+
+    def forward(self, index: int, batch: Batch):
+        return self._losses[index](self.module, batch)
+
+
+def _wrap(module: nn.Module, objectives: Sequence[Objective], device: torch.device):
+    """The callable that computes objective ``i``'s loss: DDP-wrapped when distributed."""
+    players = _Players(module, objectives)
+    if not distributed.is_distributed():
+        return players
+    ids = [device.index] if device.type == "cuda" else None
+    with distributed.collective("wrapping the model in DistributedDataParallel"):
+        return nn.parallel.DistributedDataParallel(
+            players, device_ids=ids, find_unused_parameters=len(objectives) > 1
+        )
+
+
+def _take(item: Any, index: torch.Tensor) -> torch.Tensor:
+    """Rows ``index`` of an in-memory tensor or of a row source read from disk."""
+    if isinstance(item, torch.Tensor):
+        return item[index.to(item.device)]
+    rows = index.cpu().numpy()
+    order = rows.argsort()
+    taken = item.take(rows[order])  # sources read sorted rows in one sweep
+    inverse = torch.from_numpy(order.argsort()).to(taken.device)
+    return taken[inverse]
+
+
+def _local_part(index: torch.Tensor, n_global: int) -> tuple[torch.Tensor, float]:
+    """This process's share of a global batch and the weight that makes the averaged
+    gradient equal the gradient of the global batch mean (0 for an empty share, which still
+    takes part in the collectives with one row)."""
+    size = distributed.world_size()
+    if size == 1:
+        return index, 1.0
+    part = index[distributed.rank()::size]
+    if part.numel() == 0:
+        return index[:1], 0.0
+    return part, part.numel() * size / n_global
+
+
+def _step(players: nn.Module, position: int, objective: Objective, batch: Batch, weight: float,
+          amp: Precision, grad_clip: float | None):
+    """``objective.steps`` optimizer steps on one batch; the last loss and its extras."""
+    for _ in range(objective.steps):
+        objective.optimizer.zero_grad(set_to_none=True)
+        with amp.autocast():
+            loss, extras = _as_loss(players(position, batch))
+        amp.backward(loss * weight if weight != 1.0 else loss, objective.optimizer)
+        amp.step(objective.optimizer, grad_clip)
+    return loss.detach().float(), extras
+
+
 def fit(
     module: nn.Module,
-    data: Sequence[torch.Tensor],
+    data: Sequence[Any],
     objectives: Sequence[Objective],
     config: TrainConfig,
     *,
     resume_from: str | Path | None = None,
     on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
 ) -> TrainResult:
-    """Train ``module`` on the tensors in ``data`` (all of the same length, already on device).
+    """Train ``module`` on ``data``: tensors of equal length already on the device, or row
+    sources (``take(sorted_rows) -> tensor``) read from disk batch by batch.
 
     Each epoch visits every sample once in an order drawn from a generator seeded with
     ``config.seed``; the same seed on the same device gives the same weights. With
     ``resume_from``, training continues from that checkpoint up to ``config.epochs``.
+    Under ``torchrun`` every process draws the same order and trains on its share of each
+    global batch of ``config.batch_size`` rows, with gradients averaged by
+    DistributedDataParallel: the weights follow single-process training on that batch.
     """
-    n_samples = int(data[0].shape[0])
+    n_samples = len(data[0])
     if n_samples == 0:
         raise DataError("cannot train on an empty dataset")
+    options = current_options()
+    distributed.setup(config.device)
+    main = distributed.is_main_process()
     generator = torch.Generator(device="cpu")
     generator.manual_seed(config.seed)
+    if distributed.is_distributed():  # independent noise (dropout, sampling) per process
+        torch.manual_seed(config.seed + distributed.rank())
     result = TrainResult()
     if resume_from is not None:
         result = load_checkpoint(resume_from, module, objectives, generator)
 
     batch_size = min(config.batch_size, n_samples)
     n_batches = math.ceil(n_samples / batch_size)
+    players = _wrap(module, objectives, config.device)
+    amp = Precision(options.precision, config.device)
     bar = tqdm(total=(config.epochs - result.epochs_run) * n_batches, desc=config.description,
-               disable=not _progress_enabled(config.verbose), leave=False, dynamic_ncols=True)
+               disable=not (main and _progress_enabled(config.verbose)), leave=False,
+               dynamic_ncols=True)
     module.train()
     try:
         for epoch in range(result.epochs_run + 1, config.epochs + 1):
             last_good = _snapshot(module)
             start = time.perf_counter()
             order = (torch.randperm(n_samples, generator=generator) if config.shuffle
-                     else torch.arange(n_samples)).to(data[0].device)
-            sums: dict[str, torch.Tensor] = {}
-            for first in range(0, n_samples, batch_size):
-                index = order[first:first + batch_size]
-                batch = tuple(tensor[index] for tensor in data)
-                for objective in objectives:
-                    for _ in range(objective.steps):
-                        objective.optimizer.zero_grad(set_to_none=True)
-                        loss, extras = _as_loss(objective.loss(module, batch))
-                        loss.backward()
-                        objective.optimizer.step()
-                    key = "loss" if len(objectives) == 1 else f"{objective.name}_loss"
-                    sums[key] = sums.get(key, 0.0) + loss.detach()
-                    for name, value in extras.items():
-                        sums[name] = sums.get(name, 0.0) + value.detach()
+                     else torch.arange(n_samples))
+            health = Health(n_batches)
+            for number, first in enumerate(range(0, n_samples, batch_size), start=1):
+                index, weight = _local_part(order[first:first + batch_size],
+                                            min(batch_size, n_samples - first))
+                batch = tuple(_take(item, index) for item in data)
+                with distributed.collective(f"epoch {epoch}, batch {number}"):
+                    for position, objective in enumerate(objectives):
+                        loss, extras = _step(players, position, objective, batch, weight, amp,
+                                             options.grad_clip)
+                        key = "loss" if len(objectives) == 1 else f"{objective.name}_loss"
+                        health.add(key, loss, number, weight)
+                        for name, value in extras.items():
+                            health.add(name, value.detach().float(), number, weight)
+                if number % CHECK_EVERY == 0:
+                    health.check(epoch, module, last_good)
                 bar.update(1)
-            means = {name: float(total) / n_batches for name, total in sums.items()}
-            bad = [name for name, value in means.items() if not math.isfinite(value)]
-            if bad:
-                module.load_state_dict(last_good)
-                raise TrainingError(
-                    f"{bad[0]} became {means[bad[0]]} in epoch {epoch}; the model keeps the "
-                    f"weights from the end of epoch {epoch - 1}. Lower the learning rate or "
-                    "check the data scale."
-                )
+            health.check(epoch, module, last_good)
+            means = health.means()
             means["epoch_time"] = time.perf_counter() - start
             for name, value in means.items():
                 result.history.setdefault(name, []).append(value)
             result.epochs_run = epoch
             bar.set_postfix({k: f"{v:.4g}" for k, v in means.items() if k != "epoch_time"})
-            if config.verbose >= 2:
+            if config.verbose >= 2 and main:
                 summary = ", ".join(f"{k}={v:.5g}" for k, v in means.items())
                 print(f"{config.description} epoch {epoch}/{config.epochs}: {summary}",
                       file=sys.stderr)

@@ -1,0 +1,131 @@
+"""The distributed path on CPU: 2 processes, gloo, launched by torchrun (or by hand).
+
+Each test runs tests/distributed_worker.py in two processes and compares what they ended
+with against a single-process run in this process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import nolabel
+from nolabel.train import distributed
+
+WORKER = Path(__file__).with_name("distributed_worker.py")
+SETTINGS = {"latent_dim": 4, "hidden_dims": (32,), "batch_size": 64, "lr": 1e-3,
+            "random_state": 0, "device": "cpu", "verbose": 0}
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               NOLABEL_DIST_TIMEOUT="60")
+    for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(name, None)
+    return env
+
+
+def torchrun(scenario: str, out: Path, timeout: float = 240) -> None:
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               "--nproc_per_node=2", str(WORKER), scenario, str(out)]
+    done = subprocess.run(command, env=_environment(), capture_output=True, text=True,
+                          timeout=timeout)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def digits(n: int) -> np.ndarray:
+    from sklearn.datasets import load_digits
+
+    return (load_digits().data[:n] / 16.0).astype(np.float32)
+
+
+def assert_same_weights(a: dict, b: dict, atol: float) -> None:
+    assert a.keys() == b.keys()
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], atol=atol, rtol=0, msg=name)
+
+
+def test_ddp_autoencoder_matches_single_process_and_only_rank0_writes(tmp_path):
+    torchrun("autoencoder", tmp_path)
+    rank0 = load_file(str(tmp_path / "weights0.safetensors"))
+    rank1 = load_file(str(tmp_path / "weights1.safetensors"))
+    assert_same_weights(rank0, rank1, atol=0.0)  # DDP keeps the replicas identical
+    single = nolabel.AutoEncoder(**SETTINGS, epochs=3).fit(digits(301))
+    assert_same_weights(rank0, single.module_.state_dict(), atol=1e-5)
+    info = [json.loads((tmp_path / f"info{r}.json").read_text()) for r in (0, 1)]
+    assert [i["world_size"] for i in info] == [2, 2]
+    assert info[0]["checkpoint_writes"] == 3 and info[1]["checkpoint_writes"] == 0
+    np.testing.assert_allclose(info[0]["history"], single.history_["loss"], rtol=1e-4)
+    assert info[0]["history"] == info[1]["history"]  # losses are averaged over processes
+    assert (tmp_path / "ckpt.safetensors").exists()
+
+
+def test_resumed_two_process_run_continues_exactly(tmp_path):
+    torchrun("resume", tmp_path)
+    for rank in (0, 1):
+        full = load_file(str(tmp_path / f"full{rank}.safetensors"))
+        resumed = load_file(str(tmp_path / f"resumed{rank}.safetensors"))
+        assert_same_weights(full, resumed, atol=0.0)
+
+
+def test_two_optimiser_gan_trains_under_ddp(tmp_path):
+    torchrun("gan", tmp_path)
+    rank0 = load_file(str(tmp_path / "gan0.safetensors"))
+    rank1 = load_file(str(tmp_path / "gan1.safetensors"))
+    assert_same_weights(rank0, rank1, atol=0.0)
+    history = json.loads((tmp_path / "info0.json").read_text())["history"]
+    assert {"generator_loss", "discriminator_loss"} <= set(history)
+    assert all(np.isfinite(v).all() for v in history.values())
+
+
+def _free_port() -> int:
+    with socket.socket() as handle:
+        handle.bind(("127.0.0.1", 0))
+        return handle.getsockname()[1]
+
+
+def test_killing_one_rank_fails_the_other_with_a_clear_error(tmp_path):
+    env = _environment()
+    env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(_free_port()), WORLD_SIZE="2",
+               NOLABEL_DIST_TIMEOUT="30")
+    start = time.monotonic()
+    ranks = [subprocess.Popen([sys.executable, str(WORKER), "killed_peer", str(tmp_path)],
+                              env=dict(env, RANK=str(r), LOCAL_RANK=str(r)),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for r in (0, 1)]
+    codes = [rank.wait(timeout=120) for rank in ranks]
+    assert codes[1] == -9  # the victim
+    assert codes[0] == 3, ranks[0].stderr.read()[-2000:]
+    message = (tmp_path / "error0.txt").read_text()
+    assert "rank 0 of 2" in message and "another process" in message
+    assert time.monotonic() - start < 100
+
+
+def test_single_process_helpers_are_identities():
+    assert not distributed.is_distributed() and distributed.is_main_process()
+    assert distributed.world_size() == 1 and distributed.rank() == 0
+    tensor = torch.arange(3.0)
+    assert distributed.all_reduce(tensor) is tensor
+    assert distributed.shard_rows(10) == slice(0, 10)
+
+
+@pytest.mark.parametrize("n, world, expected", [(10, 3, [4, 3, 3]), (2, 3, [1, 1, 0])])
+def test_shards_cover_rows_once(monkeypatch, n, world, expected):
+    sizes, seen = [], []
+    for r in range(world):
+        monkeypatch.setattr(distributed, "world_size", lambda w=world: w)
+        monkeypatch.setattr(distributed, "rank", lambda r=r: r)
+        part = distributed.shard_rows(n)
+        sizes.append(part.stop - part.start)
+        seen.extend(range(n)[part])
+    assert sizes == expected and seen == list(range(n))
