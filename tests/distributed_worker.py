@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +79,7 @@ def clustering(out: Path, rank: int) -> None:
     X = digits(600)
     part = X[distributed.shard_rows(len(X))] if distributed.setup(torch.device("cpu")) else X
     centres = np.load(out / "init.npy")
+    warnings.simplefilter("ignore")
     kmeans = nolabel.KMeans(10, init=centres, device="cpu").fit(part)
     gmm = nolabel.GaussianMixture(10, covariance_type="diag", means_init=centres,
                                   device="cpu", max_iter=20, tol=0.0).fit(part)

@@ -88,6 +88,26 @@ def test_two_optimiser_gan_trains_under_ddp(tmp_path):
     assert all(np.isfinite(v).all() for v in history.values())
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_distributed_kmeans_and_gmm_equal_single_process_from_same_start(tmp_path):
+    X = digits(600)
+    centres = X[::60][:10]
+    np.save(tmp_path / "init.npy", centres)
+    torchrun("clustering", tmp_path)
+    kmeans = nolabel.KMeans(10, init=centres, device="cpu").fit(X)
+    gmm = nolabel.GaussianMixture(10, covariance_type="diag", means_init=centres,
+                                  device="cpu", max_iter=20, tol=0.0).fit(X)
+    for rank in (0, 1):
+        fitted = load_file(str(tmp_path / f"fit{rank}.safetensors"))
+        info = json.loads((tmp_path / f"info{rank}.json").read_text())
+        np.testing.assert_allclose(fitted["kmeans_centres"], kmeans.cluster_centers_, atol=1e-5)
+        assert info["inertia"] == pytest.approx(kmeans.inertia_, rel=1e-6)
+        np.testing.assert_allclose(fitted["gmm_means"], gmm.means_, atol=1e-7)
+        np.testing.assert_allclose(fitted["gmm_covariances"], gmm.covariances_, atol=1e-7)
+        np.testing.assert_allclose(fitted["gmm_weights"], gmm.weights_, atol=1e-9)
+        assert info["gmm_lower_bound"] == pytest.approx(gmm.lower_bound_, abs=1e-9)
+
+
 def _free_port() -> int:
     with socket.socket() as handle:
         handle.bind(("127.0.0.1", 0))

@@ -28,6 +28,7 @@ from nolabel._validation import (
     check_n_features,
     check_tensor,
 )
+from nolabel.classical import _sharded, _sharded_em
 from nolabel.classical._kmeans_core import (
     assign,
     kmeans_plusplus,
@@ -38,6 +39,7 @@ from nolabel.classical._kmeans_core import (
 from nolabel.errors import DataError, ParameterError
 from nolabel.persistence import Persistable
 from nolabel.registry import register
+from nolabel.train import distributed
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
@@ -237,7 +239,7 @@ class GaussianMixture(Persistable, DensityMixin, BaseEstimator):
         self.device = device
         self.verbose = verbose
 
-    def _check_params(self, X: torch.Tensor) -> torch.Tensor | None:
+    def _check_params(self, n: int, d: int, device: torch.device) -> torch.Tensor | None:
         check_int("n_components", self.n_components)
         check_choice("covariance_type", self.covariance_type, COVARIANCE_TYPES)
         check_float("tol", self.tol, minimum=0.0)
@@ -246,14 +248,13 @@ class GaussianMixture(Persistable, DensityMixin, BaseEstimator):
         check_int("n_init", self.n_init)
         check_choice("init_params", self.init_params, INIT_PARAMS)
         check_int("verbose", self.verbose, minimum=0)
-        n, d = X.shape
         if self.n_components > n:
             raise DataError(
                 f"n_components={self.n_components} is larger than the number of samples ({n})"
             )
         if self.means_init is None:
             return None
-        means = check_tensor(self.means_init, device=X.device, name="means_init").double()
+        means = check_tensor(self.means_init, device=device, name="means_init").double()
         if tuple(means.shape) != (self.n_components, d):
             raise ParameterError(
                 f"means_init has shape {tuple(means.shape)}, expected "
@@ -350,8 +351,11 @@ class GaussianMixture(Persistable, DensityMixin, BaseEstimator):
     def fit_predict(self, X, y=None):
         """Fit, then return the component of highest responsibility for every sample."""
         device = resolve_device(self.device)
+        distributed.setup(device)
+        if _sharded.wants_shards(X):
+            return self._fit_sharded(X, device)
         data = check_tensor(X, device=device, allow_nd=False).double()
-        means_init = self._check_params(data)
+        means_init = self._check_params(*data.shape, device)
         generator = torch_generator(seed_everything(self.random_state))
         scale = float(data.var(dim=0, unbiased=False).mean()) or 1.0
         # EM runs on centred data: second moments minus squared means then lose no precision.
@@ -367,6 +371,13 @@ class GaussianMixture(Persistable, DensityMixin, BaseEstimator):
                       f"converged={run[2]} after {run[3]} iterations")
             if best is None or run[1] > best[1]:
                 best = run
+        self._finish(best, offset)
+        self.n_features_in_ = data.shape[1]
+        _, log_resp = _e_step(data, *self._parameters(device), self.covariance_type)
+        return as_output(log_resp.argmax(1), X)
+
+    def _finish(self, best, offset: torch.Tensor) -> None:
+        """Keep the best initialisation's parameters (moved back from centred data)."""
         (weights, means, *rest), self.lower_bound_, self.converged_, self.n_iter_, \
             self.history_ = best
         params = (weights, means + offset, *rest)
@@ -378,9 +389,78 @@ class GaussianMixture(Persistable, DensityMixin, BaseEstimator):
                 stacklevel=2,
             )
         self._store(*params)
-        self.n_features_in_ = data.shape[1]
-        _, log_resp = _e_step(data, *self._parameters(device), self.covariance_type)
-        return as_output(log_resp.argmax(1), X)
+
+    # -- data on disk or split across processes ---------------------------------------------
+
+    def _fit_sharded(self, X, device: torch.device):
+        """EM over blocks of a ``.npy`` file / memmap, or over every process's share of the
+        rows; returns the labels of this process's rows."""
+        shard = _sharded.Shard(X, device)
+        means_init = self._check_params(shard.n_total, shard.n_features, device)
+        if self.init_params == "random" and means_init is None:
+            raise ParameterError(
+                "init_params='random' needs every row's responsibilities in memory; use "
+                "'kmeans', 'k-means++' or 'random_from_data' for data on disk or split "
+                "across processes"
+            )
+        seed = seed_everything(self.random_state)
+        generator = torch_generator(seed)
+        offset, variance = _sharded_em.global_moments(shard)
+        scale = float(variance.mean()) or 1.0
+        best = None
+        for init in range(self.n_init):
+            sample = shard.sample(_sharded.SEEDING_SAMPLE, seed + init).double() - offset
+            start = (means_init - offset if means_init is not None
+                     else self._sharded_start(shard, generator, seed + init, offset, sample))
+            run = self._run_sharded(shard, offset, start, means_init is not None, sample,
+                                    variance + self.reg_covar, scale)
+            if self.verbose:
+                print(f"initialisation {init}: mean log-likelihood {run[1]:.6f}, "
+                      f"converged={run[2]} after {run[3]} iterations")
+            if best is None or run[1] > best[1]:
+                best = run
+        self._finish(best, offset)
+        self.n_features_in_ = shard.n_features
+        params = self._parameters(device)
+        labels = [_e_step(block, *params, self.covariance_type)[1].argmax(1)
+                  for block in shard.blocks(torch.float64)]
+        return torch.cat(labels).cpu().numpy() if labels else np.empty(0, dtype=np.int64)
+
+    def _sharded_start(self, shard, generator, seed, offset, sample) -> torch.Tensor:
+        k = self.n_components
+        if self.init_params == "random_from_data":
+            return sample[torch.randperm(len(sample), generator=generator)[:k]].clone()
+        centers = _sharded.seed_centers(shard, k, "k-means++", generator, seed)
+        if self.init_params == "kmeans":
+            tol = _sharded.mean_variance(shard) * 1e-4
+            centers = _sharded.lloyd(shard, centers, 300, tol)[0]
+        return centers.double() - offset
+
+    def _run_sharded(self, shard, offset, start, keep_start_means, sample, variance, scale):
+        stats = _sharded_em.hard_statistics(shard, offset, start, self.covariance_type)
+        weights, means, covariances = stats.parameters(shard.n_total, self.reg_covar)
+        if keep_start_means:
+            means = start.clone()
+        precisions_chol = _precisions_cholesky(covariances, self.covariance_type, scale)
+        history: list[float] = []
+        lower_bound, converged, n_iter = -math.inf, False, 0
+        for n_iter in range(1, self.max_iter + 1):
+            stats = _sharded_em.em_pass(shard, offset, (weights, means, precisions_chol),
+                                        self.covariance_type, _e_step)
+            weights, means, covariances = stats.parameters(shard.n_total, self.reg_covar)
+            weights = _sharded_em.reseed_collapsed(stats, weights, means, covariances, sample,
+                                                   variance)
+            precisions_chol = _precisions_cholesky(covariances, self.covariance_type, scale)
+            previous = lower_bound
+            lower_bound = _sharded_em.log_likelihood_mean(stats, shard.n_total)
+            history.append(lower_bound)
+            if self.verbose >= 2:
+                print(f"  iteration {n_iter}: mean log-likelihood {lower_bound:.6f}")
+            if abs(lower_bound - previous) < self.tol:
+                converged = True
+                break
+        params = (weights, means, covariances, precisions_chol)
+        return params, lower_bound, converged, n_iter, history
 
     def _store(self, weights, means, covariances, precisions_chol) -> None:
         self.weights_ = weights.cpu().numpy()

@@ -21,6 +21,7 @@ from nolabel._validation import (
     check_n_features,
     check_tensor,
 )
+from nolabel.classical import _sharded
 from nolabel.classical._kmeans_core import (
     assign,
     kmeans_plusplus,
@@ -32,6 +33,7 @@ from nolabel.classical._kmeans_core import (
 from nolabel.errors import DataError, ParameterError
 from nolabel.persistence import Persistable
 from nolabel.registry import register
+from nolabel.train import distributed
 
 
 @register("kmeans", "k-means (k-means++ or random init, Lloyd iterations, restarts) on CPU/GPU")
@@ -102,7 +104,13 @@ class KMeans(Persistable, ClusterMixin, TransformerMixin, BaseEstimator):
         return kmeans_plusplus(X, x_sq, self.n_clusters, generator)
 
     def fit(self, X, y=None) -> KMeans:
+        """Cluster ``X``: an array, a tensor, or a ``.npy`` path / ``numpy.memmap`` read in
+        blocks. Under ``torchrun`` every process passes its own share of the rows (or the
+        same path, which is split between processes) and all end with the same centres."""
         device = resolve_device(self.device)
+        distributed.setup(device)
+        if _sharded.wants_shards(X):
+            return self._fit_sharded(X, device)
         data = check_tensor(X, device=device)
         data = data.reshape(data.shape[0], -1)
         n_init = self._check_params(data.shape[0])
@@ -119,6 +127,29 @@ class KMeans(Persistable, ClusterMixin, TransformerMixin, BaseEstimator):
         self.inertia_ = inertia
         self.n_iter_ = n_iter
         self.n_features_in_ = data.shape[1]
+        return self
+
+    def _fit_sharded(self, X, device: torch.device) -> KMeans:
+        shard = _sharded.Shard(X, device)
+        n_init = self._check_params(shard.n_total)
+        seed = seed_everything(self.random_state)
+        generator = torch_generator(seed)
+        tol = _sharded.mean_variance(shard) * self.tol
+        best = None
+        for run in range(n_init):
+            if isinstance(self.init, str):
+                start = _sharded.seed_centers(shard, self.n_clusters, self.init, generator,
+                                              seed + run)
+            else:
+                start = self._initial_centers(torch.empty(0, shard.n_features, device=device),
+                                              None, generator)
+            result = _sharded.lloyd(shard, start, self.max_iter, tol)
+            if best is None or result[2] < best[2]:
+                best = result
+        centers, labels, self.inertia_, self.n_iter_ = best
+        self.cluster_centers_ = centers.cpu().numpy()
+        self.labels_ = labels.cpu().numpy()
+        self.n_features_in_ = shard.n_features
         return self
 
     def _validated(self, X) -> tuple[torch.Tensor, torch.Tensor]:
