@@ -44,3 +44,18 @@ def test_bad_rows_on_disk_are_named(tmp_path):
     np.save(tmp_path / "X.npy", X)
     with pytest.raises(DataError, match="row 200"):
         nolabel.AutoEncoder(epochs=1, batch_size=300, device="cpu").fit(tmp_path / "X.npy")
+
+
+def test_gan_from_npy_path_trains_and_scores_its_coverage(tmp_path):
+    X = _digits()
+    np.save(tmp_path / "X.npy", X)
+    settings = {"latent_dim": 4, "generator_dims": (16,), "discriminator_dims": (16,),
+                "epochs": 1, "batch_size": 64, "random_state": 0, "device": "cpu"}
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # one epoch collapses; coverage_ says so
+        from_disk = nolabel.GAN(**settings).fit(tmp_path / "X.npy")
+        in_memory = nolabel.GAN(**settings).fit(X)
+    _same_weights(from_disk, in_memory)
+    assert from_disk.coverage_ == in_memory.coverage_

@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -249,11 +250,14 @@ class _GANBase(NeuralEstimator):
     def _coverage(self, X) -> ClassCoverage:
         """Classes covered by seeded samples against (up to) 2000 training samples: the
         feature network's classes when one is set, else k-means clusters of the data."""
-        real = np.asarray(X.cpu() if torch.is_tensor(X) else X, dtype=np.float32)
+        if isinstance(X, str | Path):  # trained from a .npy file: read only the rows used
+            X = np.load(X, mmap_mode="r")
+        real = X.cpu() if torch.is_tensor(X) else X
         if len(real) > 2 * _COVERAGE_SAMPLES:
             rows = np.random.default_rng(0).choice(len(real), 2 * _COVERAGE_SAMPLES,
                                                    replace=False)
             real = real[np.sort(rows)]
+        real = np.asarray(real, dtype=np.float32).reshape(len(real), *self.sample_shape_)
         samples = self.sample(_COVERAGE_SAMPLES, random_state=0)
         if self.feature_network is None:
             return cluster_coverage(real, samples)
