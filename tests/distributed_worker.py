@@ -75,6 +75,21 @@ def gan(out: Path, rank: int) -> None:
     (out / f"info{rank}.json").write_text(json.dumps({"history": model.history_}))
 
 
+def clusterers(out: Path, rank: int) -> None:
+    """DEC (one optimiser, target distribution refreshed inside the loss) and DAC (three
+    players) under DDP."""
+    X = digits(300)
+    small = {"n_clusters": 5, "hidden_dims": (32,), "latent_dim": 4, "pretrain_epochs": 1,
+             "epochs": 2, "batch_size": 64, "n_init": 2, "random_state": 0, "device": "cpu"}
+    fitted = {"dec": nolabel.DEC(**small, update_interval=3).fit(X),
+              "dac": nolabel.DAC(**small, discriminator_dims=(16,)).fit(X)}
+    for name, model in fitted.items():
+        save_weights(model, out / f"{name}{rank}.safetensors")
+    (out / f"info{rank}.json").write_text(json.dumps(
+        {name: {"labels": model.labels_.tolist(), "history": model.history_}
+         for name, model in fitted.items()}))
+
+
 def clustering(out: Path, rank: int) -> None:
     X = digits(600)
     part = X[distributed.shard_rows(len(X))] if distributed.setup(torch.device("cpu")) else X

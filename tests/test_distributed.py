@@ -88,6 +88,19 @@ def test_two_optimiser_gan_trains_under_ddp(tmp_path):
     assert all(np.isfinite(v).all() for v in history.values())
 
 
+@pytest.mark.slow  # about a minute: pretraining + two models in two processes
+def test_deep_clusterers_train_under_ddp(tmp_path):
+    torchrun("clusterers", tmp_path)
+    info = [json.loads((tmp_path / f"info{r}.json").read_text()) for r in (0, 1)]
+    for name in ("dec", "dac"):
+        rank0 = load_file(str(tmp_path / f"{name}0.safetensors"))
+        rank1 = load_file(str(tmp_path / f"{name}1.safetensors"))
+        assert_same_weights(rank0, rank1, atol=0.0)
+        assert info[0][name]["labels"] == info[1][name]["labels"]
+        assert len(set(info[0][name]["labels"])) > 1
+        assert all(np.isfinite(v).all() for v in info[0][name]["history"].values())
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_distributed_kmeans_and_gmm_equal_single_process_from_same_start(tmp_path):
     X = digits(600)

@@ -98,15 +98,18 @@ def assignment_pass(shard: Shard, centers: torch.Tensor):
     sums = torch.zeros(k, d, dtype=torch.float64, device=centers.device)
     counts = torch.zeros(k, dtype=torch.float64, device=centers.device)
     inertia = torch.zeros(1, dtype=torch.float64, device=centers.device)
-    labels = []
+    # Filled in place: small per-block allocations that outlive the block would pin the
+    # freed block memory in the heap, and the process would grow by a block per block.
+    labels = torch.empty(shard.n_local, dtype=torch.long, device=centers.device)
+    done = 0
     for block in shard.blocks():
         block_labels, distances = assign(block, row_norms_sq(block), centers)
         sums.index_add_(0, block_labels, block.double())
         counts.index_add_(0, block_labels, torch.ones_like(block_labels, dtype=torch.float64))
         inertia += distances.double().sum()
-        labels.append(block_labels)
+        labels[done:done + len(block)] = block_labels
+        done += len(block)
     packed = shard.total(torch.cat([sums.flatten(), counts, inertia]), "a k-means step")
-    labels = torch.cat(labels) if labels else torch.empty(0, dtype=torch.long)
     return packed[:k * d].view(k, d), packed[k * d:k * d + k], float(packed[-1]), labels
 
 

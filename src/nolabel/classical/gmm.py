@@ -422,9 +422,13 @@ class GaussianMixture(Persistable, DensityMixin, BaseEstimator):
         self._finish(best, offset)
         self.n_features_in_ = shard.n_features
         params = self._parameters(device)
-        labels = [_e_step(block, *params, self.covariance_type)[1].argmax(1)
-                  for block in shard.blocks(torch.float64)]
-        return torch.cat(labels).cpu().numpy() if labels else np.empty(0, dtype=np.int64)
+        labels = torch.empty(shard.n_local, dtype=torch.long, device=device)  # see _sharded
+        done = 0
+        for block in shard.blocks(torch.float64):
+            labels[done:done + len(block)] = _e_step(
+                block, *params, self.covariance_type)[1].argmax(1)
+            done += len(block)
+        return labels.cpu().numpy()
 
     def _sharded_start(self, shard, generator, seed, offset, sample) -> torch.Tensor:
         k = self.n_components

@@ -176,7 +176,7 @@ def _wrap(module: nn.Module, objectives: Sequence[Objective], device: torch.devi
     ids = [device.index] if device.type == "cuda" else None
     with distributed.collective("wrapping the model in DistributedDataParallel"):
         return nn.parallel.DistributedDataParallel(
-            players, device_ids=ids, find_unused_parameters=len(objectives) > 1
+            players, device_ids=ids, find_unused_parameters=True
         )
 
 
