@@ -14,7 +14,9 @@ def test_version_from_the_installed_entry_point():
     assert done.stdout.strip() == f"nolabel {__version__}"
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["datasets"], ["feature-network"]])
+@pytest.mark.parametrize("command", [[], ["demo"], ["datasets"], ["feature-network"], ["fit"],
+                                     ["evaluate"], ["cluster"], ["embed"], ["detect"],
+                                     ["sample"], ["report"], ["list"]])
 def test_help_on_every_command(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([*command, "--help"])
@@ -26,7 +28,7 @@ def test_demo_writes_a_complete_run_folder(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["demo", "--out", str(out), "--epochs", "30", "--verbose", "0"]) == 0
     for name in ("config.json", "metrics.json", "history.csv", "autoencoder.safetensors",
-                 "kmeans.safetensors", "reconstructions.png", "embedding.png"):
+                 "kmeans.safetensors", "reconstructions.png", "embedding.png", "report.html"):
         assert (out / name).stat().st_size > 0, name
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["kmeans_on_pixels"]["acc"] > 0.6  # k-means on digits is far above 0.1 chance

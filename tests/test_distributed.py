@@ -162,3 +162,25 @@ def test_shards_cover_rows_once(monkeypatch, n, world, expected):
         sizes.append(part.stop - part.start)
         seen.extend(range(n)[part])
     assert sizes == expected and seen == list(range(n))
+
+
+def test_cli_fit_under_torchrun_writes_one_run_equal_to_single_process(tmp_path):
+    common = ["fit", "autoencoder", "--data", "digits", "--limit", "300", "--seed", "0",
+              "--param", "epochs=2", "--param", "hidden_dims=32", "--param", "latent_dim=4",
+              "--param", "batch_size=64", "--verbose", "0", "--no-report", "--device", "cpu"]
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               "--nproc_per_node=2", "-m", "nolabel", *common, "--out",
+               str(tmp_path / "ddp")]
+    done = subprocess.run(command, env=_environment(), capture_output=True, text=True,
+                          timeout=240, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    from nolabel.cli import main
+    from nolabel.runs import load_run
+
+    assert main([*common, "--out", str(tmp_path / "single")]) == 0
+    ddp, single = load_run(tmp_path / "ddp"), load_run(tmp_path / "single")
+    assert ddp.config["training"]["processes"] == 2
+    assert single.config["training"]["processes"] == 1
+    X = digits(300)
+    np.testing.assert_allclose(ddp.model.transform(X), single.model.transform(X), atol=1e-4)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp", "single"]  # rank 1 wrote none

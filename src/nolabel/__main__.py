@@ -1,3 +1,5 @@
+"""``python -m nolabel ...`` = ``nolabel ...`` (handy under ``torchrun -m nolabel``)."""
+
 import sys
 
 from nolabel.cli import main

@@ -14,12 +14,30 @@ from nolabel.data import load
 from nolabel.metrics import cluster_mapping, clustering_scores
 from nolabel.models import AutoEncoder
 from nolabel.report import embed_2d, embedding_scatter, reconstruction_grid
+from nolabel.report.html import Section, figure, table, write_html
+from nolabel.report.plots import training_curves
 from nolabel.runs import environment, new_run_dir, write_history_csv, write_json
 
 
 def _one_per_class(y: np.ndarray, n: int = 10) -> np.ndarray:
     classes = np.unique(y)[:n]
     return np.array([np.flatnonzero(y == c)[0] for c in classes])
+
+
+def _write_report(run: Path, metrics: dict, history: dict) -> Path:
+    rows = [(name, scores["acc"], scores["nmi"], scores["ari"]) for name, scores in
+            (("k-means on pixels", metrics["kmeans_on_pixels"]),
+             ("autoencoder + k-means", metrics["autoencoder_then_kmeans"]))]
+    training_curves({"loss": history["loss"]}, run / "training_curves.png",
+                    title="autoencoder training loss")
+    sections = [
+        Section("Clustering against the true digits", table(rows, ("method", "ACC", "NMI", "ARI"))),
+        Section("Training curve", figure(run / "training_curves.png", "training loss")),
+        Section("Reconstructions", figure(run / "reconstructions.png", "reconstructions")),
+        Section("2-D embedding", figure(run / "embedding.png", "t-SNE of the codes")),
+    ]
+    return write_html(run / "report.html", "nolabel demo: autoencoder + k-means on 8x8 digits",
+                      sections)
 
 
 def run_demo(out: str | Path | None = None, epochs: int = 100, seed: int = 0,
@@ -68,6 +86,7 @@ def run_demo(out: str | Path | None = None, epochs: int = 100, seed: int = 0,
                       run / "embedding.png", title="t-SNE of the autoencoder's 10-d codes")
     metrics["seconds"] = round(time.perf_counter() - start, 2)
     write_json(run / "metrics.json", metrics)
+    _write_report(run, metrics, autoencoder.history_)
 
     rows = [("k-means on pixels", metrics["kmeans_on_pixels"]),
             ("autoencoder + k-means", metrics["autoencoder_then_kmeans"])]
@@ -76,7 +95,7 @@ def run_demo(out: str | Path | None = None, epochs: int = 100, seed: int = 0,
         say(f"{name:<24}{scores['acc']:>8.3f}{scores['nmi']:>8.3f}{scores['ari']:>8.3f}")
     say(f"\nrun folder: {run.resolve()}  ({metrics['seconds']} s)")
     for name in ("config.json", "metrics.json", "history.csv", "autoencoder.safetensors",
-                 "kmeans.safetensors", "reconstructions.png", "embedding.png"):
+                 "kmeans.safetensors", "reconstructions.png", "embedding.png", "report.html"):
         say(f"  {name}")
     sys.stdout.flush()
     return run

@@ -7,6 +7,7 @@ import io
 import json
 import platform
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import numpy as np
 import torch
 
 from nolabel._atomic import atomic_write
+from nolabel.errors import CheckpointError
 
 
 def new_run_dir(out: str | Path | None, prefix: str) -> Path:
@@ -52,3 +54,80 @@ def write_history_csv(path: str | Path, history: dict[str, list[float]]) -> Path
     with atomic_write(path) as handle:
         handle.write(buffer.getvalue().encode())
     return Path(path)
+
+
+# -- run folders of `nolabel fit` --------------------------------------------------------------
+
+CONFIG = "config.json"
+MODEL = "model.safetensors"
+METRICS = "metrics.json"
+HISTORY = "history.csv"
+
+
+@dataclass
+class Run:
+    """A fitted run folder: where it is, its config.json and its model."""
+
+    path: Path
+    config: dict[str, Any]
+    model: Any
+
+    def metrics(self) -> dict[str, Any]:
+        path = self.path / METRICS
+        return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def history_of(model: Any) -> dict[str, list[float]]:
+    """The model's per-epoch (or per-iteration) history as ``{name: values}``; empty if none."""
+    history = getattr(model, "history_", None)
+    if isinstance(history, dict):
+        return {str(k): [float(v) for v in values] for k, values in history.items()
+                if isinstance(values, list | tuple) and values}
+    if isinstance(history, list | tuple | np.ndarray) and len(history):
+        return {"log_likelihood": [float(v) for v in history]}
+    return {}
+
+
+def write_run(path: str | Path, model: Any, config: dict[str, Any]) -> Path:
+    """Write the fitted ``model``, its ``config`` and its history into the run folder."""
+    path = Path(path)
+    model.save(path / MODEL)
+    write_json(path / CONFIG, config)
+    history = history_of(model)
+    if history:
+        write_history_csv(path / HISTORY, history)
+    return path
+
+
+def read_config(path: str | Path) -> dict[str, Any]:
+    """config.json of a run folder; a clear CheckpointError for anything that is not one."""
+    path = Path(path)
+    if not path.is_dir():
+        raise CheckpointError(f"{path} is not a run folder (no such folder); "
+                              "make one with `nolabel fit`")
+    if not (path / CONFIG).is_file() or not (path / MODEL).is_file():
+        raise CheckpointError(f"{path} is not a run folder: it needs {CONFIG} and {MODEL} "
+                              "(written by `nolabel fit`)")
+    try:
+        config = json.loads((path / CONFIG).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{path / CONFIG} is not valid JSON: {exc}") from None
+    if not isinstance(config, dict) or "model" not in config or "data" not in config:
+        raise CheckpointError(f"{path / CONFIG} is not the config of a `nolabel fit` run")
+    return config
+
+
+def load_run(path: str | Path, device: str | None = None) -> Run:
+    """The run folder's config and fitted model (on ``device`` when given)."""
+    from nolabel._device import resolve_device
+    from nolabel.persistence import load_model
+
+    config = read_config(path)
+    model = load_model(Path(path) / MODEL)
+    if device is not None:
+        if "device" in model.get_params():
+            model.set_params(device=device)
+        module = getattr(model, "module_", None)
+        if module is not None:
+            model.module_ = module.to(resolve_device(device))
+    return Run(Path(path), config, model)

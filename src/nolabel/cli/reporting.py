@@ -1,0 +1,130 @@
+"""``nolabel report RUN``: gather what the model can show and write report.html."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from nolabel.cli import abilities
+from nolabel.cli.context import Context, default_out, open_run
+from nolabel.cli.options import add_command, add_runtime
+from nolabel.report import embed_2d
+from nolabel.report.run_report import ReportInputs, write_run_report
+from nolabel.runs import history_of
+
+_SHOWN = 10  # originals/reconstructions and anomalies shown
+_PER_CLUSTER = 10
+_SAMPLES = 64
+_EMBEDDED = 2000  # points in the 2-D embedding (t-SNE is quadratic-ish)
+
+
+def _one_per_class(ctx: Context) -> np.ndarray:
+    y = ctx.data.y
+    if y is None:
+        return np.arange(min(_SHOWN, ctx.data.n_samples))
+    return np.array([np.flatnonzero(y == c)[0] for c in np.unique(y)[:_SHOWN]])
+
+
+def _summary(ctx: Context) -> list[tuple[str, object]]:
+    config = ctx.run.config
+    params = ", ".join(f"{k}={v}" for k, v in sorted(config["params"].items()))
+    return [("model", f"{ctx.name}: {config.get('description', '')}"),
+            ("data", f"{ctx.spec.source} ({ctx.data.n_samples} samples of shape "
+                     f"{ctx.data.sample_shape}, split {ctx.spec.split}, scaling {ctx.spec.scale})"),
+            ("parameters", params), ("seed", config.get("seed")),
+            ("device", config.get("device_used")),
+            ("versions", ", ".join(f"{k} {v}" for k, v in config.get("versions", {}).items())),
+            ("run folder", str(ctx.run.path.resolve()))]
+
+
+def _samples(ctx: Context, inputs: ReportInputs) -> None:
+    caps, k = ctx.caps, abilities.n_clusters(ctx.model)
+    if not (caps.sample and ctx.data.is_image):
+        return
+    ctx.say("  samples...")
+    if caps.sample_by_cluster and k:
+        inputs.samples_by_cluster = [abilities.draw(ctx.model, _PER_CLUSTER, ctx.seed, c)
+                                     for c in range(k)]
+    else:
+        inputs.samples = abilities.draw(ctx.model, _SAMPLES, ctx.seed)
+
+
+def _embedding(ctx: Context, inputs: ReportInputs) -> None:
+    caps = ctx.caps
+    if not (caps.embed or inputs.clusters is not None):
+        return
+    ctx.say("  2-D embedding...")
+    features = abilities.codes(ctx.model, ctx.X) if caps.embed else ctx.data.flat()
+    if features.reshape(len(features), -1).shape[1] < 2:
+        return
+    features = features.reshape(len(features), -1)
+    method = "tsne" if features.shape[1] > 2 else "auto"  # "auto" shows 2-D features as is
+    inputs.points, inputs.point_rows = embed_2d(features, method=method, random_state=ctx.seed,
+                                                max_samples=_EMBEDDED)
+    what = "the model's features" if caps.embed else "the data"
+    method = "t-SNE" if method == "tsne" else "2-D features"
+    inputs.embedding_method = f"{method} of {what}"
+
+
+def _anomalies(ctx: Context, inputs: ReportInputs) -> None:
+    if not ctx.caps.detect:
+        return
+    ctx.say("  anomaly scores...")
+    scores = abilities.anomaly_scores(ctx.model, ctx.X)
+    inputs.anomaly_scores = scores
+    inputs.anomalies = np.argsort(-scores, kind="stable")[:_SHOWN]
+    inputs.anomaly_images = ctx.data.X[inputs.anomalies] if ctx.data.is_image else None
+
+
+def gather(ctx: Context, metrics: dict) -> ReportInputs:
+    caps = ctx.caps
+    inputs = ReportInputs(title=f"nolabel run: {ctx.name} on {ctx.spec.source}",
+                          summary=_summary(ctx), metrics=metrics, images=ctx.data.is_image,
+                          history=history_of(ctx.model), labels=ctx.data.y,
+                          class_names=ctx.data.classes)
+    if caps.reconstruct and ctx.data.is_image:
+        shown = _one_per_class(ctx)
+        inputs.originals = ctx.data.X[shown]
+        inputs.reconstructions = abilities.reconstructions(ctx.model, ctx.X[shown])
+    if caps.cluster or (caps.training_clusters and ctx.same_as_training):
+        inputs.clusters = abilities.clusters(ctx.model, ctx.X, ctx.same_as_training)
+    _samples(ctx, inputs)
+    _embedding(ctx, inputs)
+    _anomalies(ctx, inputs)
+    if not ctx.data.is_image:
+        inputs.notes.append("The data is a table: image sections (reconstructions, sample "
+                            "grids) are left out.")
+    return inputs
+
+
+def write_report(ctx: Context, path: Path) -> Path:
+    """Figures beside ``path`` and the page itself."""
+    return write_run_report(path, gather(ctx, ctx.run.metrics()))
+
+
+def run_report(args: argparse.Namespace) -> int:
+    ctx = open_run(args)
+    path = default_out(args, "report.html")
+    ctx.say(f"nolabel report: {ctx.name}, {ctx.data.n_samples} samples")
+    write_report(ctx, path)
+    print(f"report: {path.resolve()}")
+    return 0
+
+
+def add_parser(commands) -> None:
+    parser = add_command(
+        commands, "report", help="write report.html of a run (one self-contained file)",
+        description="Write one self-contained HTML page for a fitted run: metrics, training "
+        "curves, reconstructions, samples (per cluster when the model generates by cluster), "
+        "2-D embedding coloured by cluster and label, clusters vs labels, most anomalous "
+        "samples. Sections that do not apply to the model are left out.",
+        examples="""
+        nolabel report runs/vade
+        nolabel report runs/vade --out /tmp/vade.html
+        """)
+    parser.add_argument("run", help="a run folder written by `nolabel fit`")
+    parser.add_argument("--out", default=None, help="the HTML file (default RUN/report.html)")
+    add_runtime(parser, "seed of the samples and the embedding (default: the run's)")
+    parser.set_defaults(handler=run_report)
