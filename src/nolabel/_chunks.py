@@ -7,6 +7,7 @@ array) and moved to the device, so at most one block is ever resident.
 
 from __future__ import annotations
 
+import tokenize
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -80,7 +81,7 @@ class NpyRows:
                 read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                                else np.lib.format.read_array_header_2_0)
                 shape, fortran, dtype = read_header(handle)
-            except ValueError as exc:
+            except (ValueError, SyntaxError, tokenize.TokenError) as exc:  # a garbled header
                 raise DataError(f"{path} is not a readable .npy file: {exc}") from None
             self.offset = handle.tell()
         if dtype.hasobject:

@@ -50,20 +50,41 @@ def _check_shape(shape: tuple[int, ...], name: str, allow_nd: bool, min_samples:
 
 
 def _raise_non_finite(
-    bad: np.ndarray, values: np.ndarray, name: str, first_row: int | np.ndarray = 0
+    bad: np.ndarray,
+    values: np.ndarray,
+    name: str,
+    first_row: int | np.ndarray = 0,
+    original: np.ndarray | None = None,
 ) -> None:
     index = tuple(int(i) for i in np.argwhere(bad)[0])
     value = values[index]
+    where = _describe_position(index, first_row)
+    if original is not None and np.isfinite(original[index]):
+        raise DataError(
+            f"{name} holds {float(original[index]):g} at {where}, beyond float32's range "
+            f"(±{float(np.finfo(np.float32).max):.3g}), the precision nolabel computes in; "
+            "rescale the data first (nolabel.data.standardize)"
+        )
     kind = "NaN" if np.isnan(value) else ("+inf" if value > 0 else "-inf")
     raise DataError(
-        f"{name} has a {kind} at {_describe_position(index, first_row)} "
+        f"{name} has a {kind} at {where} "
         f"({int(bad.sum())} non-finite values in all); clean the data first "
         "(nolabel.data.load(..., impute='mean') replaces NaN with column means)"
     )
 
 
+def as_rectangular(X: Any, name: str) -> np.ndarray:
+    """``np.asarray(X)``, or a DataError when nested lists have rows of different lengths."""
+    try:
+        return np.asarray(X)
+    except ValueError as exc:
+        raise DataError(
+            f"{name} is not a rectangular array: its rows have different lengths ({exc})"
+        ) from None
+
+
 def _to_numeric_numpy(X: Any, name: str) -> np.ndarray:
-    array = np.asarray(X)
+    array = as_rectangular(X, name)
     if array.dtype.kind in "fiub":
         return array
     if array.dtype.kind == "c":
@@ -105,13 +126,16 @@ def check_array(
         X = X.detach().cpu().numpy()
     array = _to_numeric_numpy(X, name)
     _check_shape(array.shape, name, allow_nd, min_samples)
-    array = np.ascontiguousarray(array, dtype=np.float32)
+    given = array
+    with np.errstate(over="ignore"):  # values beyond float32's range are reported below
+        array = np.ascontiguousarray(array, dtype=np.float32)
     # A finite float64 sum proves every value finite without a boolean copy of the data;
     # only when it is not (a NaN, an inf, or an overflow) is the data scanned value by value.
     if not np.isfinite(array.sum(dtype=np.float64)):
         finite = np.isfinite(array)
         if not finite.all():
-            _raise_non_finite(~finite, array, name, first_row)
+            _raise_non_finite(~finite, array, name, first_row, given if given.dtype.kind == "f"
+                              else None)
     return array
 
 

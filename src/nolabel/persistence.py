@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from nolabel import registry
-from nolabel.errors import CheckpointError
+from nolabel.errors import CheckpointError, ParameterError
 from nolabel.train.checkpoint import read_tensors, write_tensors
 
 
@@ -62,23 +62,46 @@ class Persistable:
         return write_tensors(path, tensors, meta)
 
 
+def _model_header(path: str | Path, meta: Any) -> tuple[str, dict, dict]:
+    """The registry name, hyper-parameters and fitted state a model file's header holds."""
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path} has a corrupt nolabel header: not a JSON object")
+    if meta.get("kind") != "model":
+        raise CheckpointError(f"{path} is a training checkpoint, not a saved model")
+    name, params, state = meta.get("model"), meta.get("params"), meta.get("state")
+    if not (isinstance(name, str) and isinstance(params, dict) and isinstance(state, dict)):
+        raise CheckpointError(
+            f"{path} has a corrupt nolabel header: it needs a model name, a params object and a "
+            "state object"
+        )
+    return name, params, state
+
+
 def load_model(path: str | Path):
     """Load an estimator written by ``save``; refuses anything that is not a nolabel model."""
     from nolabel import __version__
 
     tensors, meta = read_tensors(path)
-    if meta.get("kind") != "model":
-        raise CheckpointError(f"{path} is a training checkpoint, not a saved model")
+    name, params, state = _model_header(path, meta)
     saved_version = meta.get("nolabel_version")
     if saved_version != __version__:
         warnings.warn(
             f"{path} was saved by nolabel {saved_version}; this is nolabel {__version__}",
             stacklevel=2,
         )
-    cls = registry.get(meta["model"]).cls
-    params = dict(meta["params"])
-    if params.get("init") == "__tensor__":
-        params["init"] = tensors.pop("param.init").numpy()
-    estimator = cls(**params)
-    estimator._set_state(tensors, meta["state"])
+    try:
+        cls = registry.get(name).cls
+    except ParameterError as exc:
+        raise CheckpointError(f"{path} holds a model this nolabel does not know: {exc}") from None
+    params = dict(params)
+    try:
+        if params.get("init") == "__tensor__":
+            params["init"] = tensors.pop("param.init").numpy()
+        estimator = cls(**params)
+        estimator._set_state(tensors, state)
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
+        raise CheckpointError(
+            f"{path} holds a {name} model that cannot be rebuilt ({type(exc).__name__}: {exc}); "
+            "the file is damaged or was written by an incompatible nolabel version"
+        ) from exc
     return estimator

@@ -15,6 +15,8 @@ import math
 
 import torch
 
+from nolabel.errors import DataError
+
 # Rows per block: bounds the (rows x n_clusters) distance matrix and gathered row copies.
 _CHUNK_ELEMENTS = 1 << 24
 _ROWS_PER_GATHER = 1 << 14
@@ -22,6 +24,16 @@ _ROWS_PER_GATHER = 1 << 14
 _GATHER_FRACTION = 0.5
 # Relative float32 error allowed for in a squared distance computed as |x|^2 - 2x.c + |c|^2.
 _ROUNDING = 1e-5
+
+
+def finite_inertia(inertia: float) -> float:
+    """``inertia``, or a DataError when squared distances overflowed float32 (|X| ~ 1e19+)."""
+    if not math.isfinite(inertia):
+        raise DataError(
+            "X holds values so large that squared distances between samples overflow float32 "
+            "(the precision k-means computes in); rescale X first (nolabel.data.standardize)"
+        )
+    return inertia
 
 
 def row_norms_sq(X: torch.Tensor) -> torch.Tensor:

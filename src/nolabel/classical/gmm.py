@@ -212,6 +212,9 @@ class GaussianMixture(Persistable, DensityMixin, BaseEstimator):
     verbose : 1 reports each initialisation, 2 each iteration.
     """
 
+    # Under torchrun, fit sums statistics over processes: each process passes its own rows.
+    _combines_processes = True
+
     def __init__(
         self,
         n_components: int = 1,

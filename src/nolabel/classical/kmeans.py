@@ -24,6 +24,7 @@ from nolabel._validation import (
 from nolabel.classical import _sharded
 from nolabel.classical._kmeans_core import (
     assign,
+    finite_inertia,
     kmeans_plusplus,
     lloyd,
     mean_variance,
@@ -52,6 +53,9 @@ class KMeans(Persistable, ClusterMixin, TransformerMixin, BaseEstimator):
     random_state : seed for initialisation; the same seed gives the same result.
     device : ``"auto"``, ``"cpu"``, ``"cuda"``...
     """
+
+    # Under torchrun, fit sums statistics over processes: each process passes its own rows.
+    _combines_processes = True
 
     def __init__(
         self,
@@ -117,11 +121,13 @@ class KMeans(Persistable, ClusterMixin, TransformerMixin, BaseEstimator):
         seed = seed_everything(self.random_state)
         generator = torch_generator(seed)
         x_sq = row_norms_sq(data)
+        finite_inertia(float(x_sq.double().sum()))  # refuse overflowing data before the runs
         tol = mean_variance(data, x_sq) * self.tol
         starts = torch.stack([self._initial_centers(data, x_sq, generator)
                               for _ in range(n_init)])
         runs = lloyd(data, x_sq, starts, self.max_iter, tol)
         centers, labels, inertia, n_iter = min(runs, key=lambda run: run[2])
+        finite_inertia(inertia)
         self.cluster_centers_ = centers.cpu().numpy()
         self.labels_ = labels.cpu().numpy()
         self.inertia_ = inertia
@@ -147,6 +153,7 @@ class KMeans(Persistable, ClusterMixin, TransformerMixin, BaseEstimator):
             if best is None or result[2] < best[2]:
                 best = result
         centers, labels, self.inertia_, self.n_iter_ = best
+        finite_inertia(self.inertia_)
         self.cluster_centers_ = centers.cpu().numpy()
         self.labels_ = labels.cpu().numpy()
         self.n_features_in_ = shard.n_features

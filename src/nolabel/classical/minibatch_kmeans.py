@@ -17,7 +17,7 @@ import torch
 from nolabel._chunks import RowSource
 from nolabel._device import resolve_device, seed_everything, torch_generator
 from nolabel._validation import check_float, check_int, check_is_fitted, check_n_features
-from nolabel.classical._kmeans_core import assign, row_norms_sq
+from nolabel.classical._kmeans_core import assign, finite_inertia, row_norms_sq
 from nolabel.classical.kmeans import KMeans
 from nolabel.registry import register
 
@@ -137,7 +137,7 @@ class MiniBatchKMeans(KMeans):
             validation = _sample_rows(source, size, generator)
             centers = self._initial_centers(sample, row_norms_sq(sample), generator)
             _, distances = assign(validation, row_norms_sq(validation), centers)
-            inertia = float(distances.double().sum())
+            inertia = finite_inertia(float(distances.double().sum()))
             if inertia < best_inertia:
                 best, best_inertia, variance = centers, inertia, sample.var(0).mean()
         return best, float(variance)
@@ -215,7 +215,7 @@ class MiniBatchKMeans(KMeans):
             block_labels, distances = assign(block, row_norms_sq(block), centers)
             labels.append(block_labels.cpu())
             inertia += float(distances.double().sum())
-        return torch.cat(labels).numpy(), inertia
+        return torch.cat(labels).numpy(), finite_inertia(inertia)
 
     def predict(self, X) -> np.ndarray:
         """Nearest centre of every row, reading ``X`` (array, memmap or ``.npy`` path) in blocks."""

@@ -56,11 +56,18 @@ def _download_to_cache(url: str, target: Path, sha256: str, timeout: float) -> N
     with urllib.request.urlopen(request, timeout=timeout) as response, atomic_write(target) as out:
         length = response.headers.get("Content-Length")
         digest = hashlib.sha256()
+        received = 0
         with _progress(int(length) if length else None, target.name) as bar:
             while block := response.read(_CHUNK):
                 digest.update(block)
                 out.write(block)
                 bar.update(len(block))
+                received += len(block)
+        if length and length.isdigit() and received < int(length):
+            raise DownloadError(
+                f"{target.name} from {url}: the transfer was cut after {received} of "
+                f"{length} bytes; the partial file was not kept"
+            )
         if digest.hexdigest() != sha256:
             raise ChecksumError(
                 f"{target.name} from {url} has SHA-256 {digest.hexdigest()}, "
@@ -76,7 +83,8 @@ def _check_cached(target: Path, sha256: str, download: bool) -> bool:
     message = f"cached file {target} has SHA-256 {actual}, expected {sha256}"
     if not download:
         raise ChecksumError(f"{message}; delete it, or allow downloads to fetch it again")
-    logger.warning("%s; downloading it again", message)
+    logger.warning("%s; deleting it and downloading it again", message)
+    target.unlink()  # the cache holds verified files only, even if the new download fails
     return False
 
 

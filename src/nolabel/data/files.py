@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import os
+import tokenize
 import zipfile
+import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -47,8 +51,53 @@ def _check_magic(path: Path, magics: tuple[bytes, ...], kind: str) -> None:
         raise DataError(f"{path} is not a {kind} file (it does not start with a {kind} header)")
 
 
+def _npy_overrun(handle: BinaryIO, size: int) -> str | None:
+    """What is wrong when the .npy header read from ``handle`` (``size`` bytes in all)
+    announces more bytes than there are, else None. Checked before numpy allocates the
+    array, since a damaged header could ask for terabytes."""
+    readers = {
+        (1, 0): np.lib.format.read_array_header_1_0,
+        (2, 0): np.lib.format.read_array_header_2_0,
+    }
+    try:
+        version = np.lib.format.read_magic(handle)
+        if version not in readers:
+            return None  # a newer format version: np.load checks it
+        shape, _, dtype = readers[version](handle)
+    except (ValueError, SyntaxError, tokenize.TokenError) as exc:  # numpy parses it as Python
+        return f"is not a readable .npy file: its header is malformed ({exc})"
+    if dtype.hasobject:
+        return None  # refused by np.load without being read: nolabel never unpickles
+    announced = math.prod(shape) * dtype.itemsize
+    present = size - handle.tell()
+    if announced <= present:
+        return None
+    return (
+        f"is truncated: its header says an array of shape {shape} and dtype {dtype} "
+        f"({announced} bytes), but only {present} bytes follow the header"
+    )
+
+
+def _check_npy_length(path: Path) -> None:
+    with open(path, "rb") as handle:
+        problem = _npy_overrun(handle, os.fstat(handle.fileno()).st_size)
+    if problem:
+        raise DataError(f"{path} {problem}")
+
+
+def _check_npz_lengths(path: Path) -> None:
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.filename.endswith(".npy"):
+                with archive.open(info) as handle:
+                    problem = _npy_overrun(handle, info.file_size)
+                if problem:
+                    raise DataError(f"{path}: the array {info.filename[:-4]!r} {problem}")
+
+
 def read_npy(path: Path, *, mmap: bool = False) -> RawData:
     _check_magic(path, (b"\x93NUMPY",), ".npy")
+    _check_npy_length(path)
     try:
         array = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
     except ValueError as exc:
@@ -61,6 +110,7 @@ def read_npy(path: Path, *, mmap: bool = False) -> RawData:
 def read_npz(path: Path) -> RawData:
     _check_magic(path, (b"PK\x03\x04", b"PK\x05\x06"), ".npz")
     try:
+        _check_npz_lengths(path)
         with np.load(path, allow_pickle=False) as archive:
             keys = list(archive.files)
             if "X" not in keys:
@@ -70,11 +120,13 @@ def read_npz(path: Path) -> RawData:
                 )
             X = archive["X"]
             y = archive["y"] if "y" in keys else None
+    except DataError:
+        raise
     except ValueError as exc:
         if "allow_pickle" in str(exc):
             raise _pickle_refused(path, exc) from None
         raise DataError(f"{path} is not a readable .npz file: {exc}") from None
-    except (zipfile.BadZipFile, EOFError) as exc:
+    except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError) as exc:
         raise DataError(f"{path} is not a readable .npz file: {exc}") from None
     return RawData(_as_samples(X, path), y)
 

@@ -7,6 +7,7 @@ dimension. The payload must be exactly the product of the dimensions times the i
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 from pathlib import Path
@@ -28,6 +29,8 @@ _CODE_TO_DTYPE = {
 _GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 20
 _GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
+# Deflate expands at most about 1032-fold, which bounds what a gzip file can decompress to.
+_DEFLATE_MAX_RATIO = 1032
 
 
 def _is_gzip(path: Path) -> bool:
@@ -52,12 +55,14 @@ def _read_exactly(handle: BinaryIO, buffer: memoryview) -> tuple[int, bool]:
 
 def _describe_size(dims: tuple[int, ...], dtype: np.dtype) -> str:
     shape = "x".join(map(str, dims))
-    total = int(np.prod(dims)) * dtype.itemsize
+    total = math.prod(dims) * dtype.itemsize
     per_item = "" if dtype.itemsize == 1 else f" x {dtype.itemsize} bytes"
     return f"{shape}{per_item} = {total} bytes"
 
 
-def _parse(handle: BinaryIO, path: Path) -> np.ndarray:
+def _parse(handle: BinaryIO, path: Path, capacity: int, compressed: bool) -> np.ndarray:
+    """The array in ``handle``; ``capacity`` bounds the bytes its stream can hold, so that a
+    damaged header announcing terabytes is refused before anything is allocated."""
     magic = handle.read(4)
     if len(magic) < 4 or magic[:2] != b"\x00\x00":
         raise DataError(
@@ -75,7 +80,12 @@ def _parse(handle: BinaryIO, path: Path) -> np.ndarray:
         raise DataError(f"{path} is truncated inside its header ({ndim} dimensions announced)")
     dims = tuple(int(d) for d in np.frombuffer(raw_dims, dtype=">u4"))
     dtype = _CODE_TO_DTYPE[code]
-    expected = int(np.prod(dims)) * dtype.itemsize
+    expected = math.prod(dims) * dtype.itemsize
+    room = capacity - 4 - 4 * ndim
+    if expected > room:
+        found = f"a gzip file of {path.stat().st_size} bytes cannot hold that much" if (
+            compressed) else f"found {room}"
+        raise DataError(f"{path} is truncated: header says {_describe_size(dims, dtype)}, {found}")
     payload = np.empty(expected, dtype=np.uint8)
     found, stream_ended = _read_exactly(handle, memoryview(payload))
     if found < expected:
@@ -89,7 +99,11 @@ def _parse(handle: BinaryIO, path: Path) -> np.ndarray:
             f"{path} is longer than its header says ({_describe_size(dims, dtype)}): "
             "extra bytes follow the data"
         )
-    return payload.view(dtype).reshape(dims).astype(dtype.newbyteorder("="), copy=False)
+    try:
+        array = payload.view(dtype).reshape(dims)
+    except ValueError as exc:  # e.g. 0 x 2**32 x 2**32: no data, yet too big a shape
+        raise DataError(f"{path} announces an impossible shape {dims}: {exc}") from None
+    return array.astype(dtype.newbyteorder("="), copy=False)
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
@@ -98,12 +112,13 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     try:
         if _is_gzip(path):
             with gzip.open(path, "rb") as handle:
+                capacity = _DEFLATE_MAX_RATIO * path.stat().st_size
                 try:
-                    return _parse(handle, path)
+                    return _parse(handle, path, capacity, compressed=True)
                 except _GZIP_ERRORS as exc:
                     raise DataError(f"{path} is a corrupt or truncated gzip file: {exc}") from exc
         with open(path, "rb") as handle:
-            return _parse(handle, path)
+            return _parse(handle, path, path.stat().st_size, compressed=False)
     except FileNotFoundError:
         raise DataError(f"IDX file not found: {path}") from None
     except IsADirectoryError:

@@ -25,7 +25,8 @@ def _import_pillow():
         raise DataError(
             "reading a folder of images needs pillow: pip install nolabel[images]"
         ) from None
-    return Image, UnidentifiedImageError
+    # Pillow's guard against images whose header announces billions of pixels.
+    return Image, (UnidentifiedImageError, Image.DecompressionBombError, OSError)
 
 
 def _images_in(folder: Path) -> list[Path]:
@@ -67,7 +68,7 @@ def _to_array(image, rgb: bool) -> np.ndarray:
 
 
 def read_image_folder(folder: Path) -> RawData:
-    Image, UnidentifiedImageError = _import_pillow()
+    Image, unreadable = _import_pillow()
     files, labels, classes = _find_images(folder)
     # First pass reads only the headers: sizes and modes, so a mismatch is reported early.
     sizes, modes = [], []
@@ -76,7 +77,7 @@ def read_image_folder(folder: Path) -> RawData:
             with Image.open(file) as image:
                 sizes.append(image.size)
                 modes.append(image.mode)
-        except (UnidentifiedImageError, OSError) as exc:
+        except unreadable as exc:
             raise DataError(f"{file} is not a readable image: {exc}") from None
     for file, size in zip(files, sizes, strict=True):
         if size != sizes[0]:
@@ -90,7 +91,7 @@ def read_image_folder(folder: Path) -> RawData:
         try:
             with Image.open(file) as image:
                 X[i] = _to_array(image, rgb)
-        except (UnidentifiedImageError, OSError) as exc:
+        except unreadable as exc:
             raise DataError(f"{file} is not a readable image: {exc}") from None
     y = None if labels is None else np.asarray(labels, dtype=np.int64)
     return RawData(X, y, classes)

@@ -33,6 +33,10 @@ def load(
     and ``mmap`` (.npy). NaN/inf are an error naming the first bad row and column unless
     ``impute`` is "mean", "median" or "drop".
     """
+    if not isinstance(source, str | os.PathLike):
+        raise ParameterError(
+            f"source must be a dataset name or a path to a file or folder, got {source!r}"
+        )
     if isinstance(source, str) and is_dataset_name(source):
         if label_column is not None or mmap:
             raise ParameterError("label_column= and mmap= apply to files, not named datasets")

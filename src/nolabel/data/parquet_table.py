@@ -61,6 +61,12 @@ def read_parquet(path: Path, *, label_column: str | int | None = None) -> RawDat
     )
     if label is None:
         return RawData(X)
+    label_type = table.schema.field(label).type
+    if pa.types.is_nested(label_type):
+        raise DataError(
+            f"{path}: the label column {names[label]!r} is nested ({label_type}); labels must "
+            "be one number or one string per row"
+        )
     values = table.column(label).to_numpy(zero_copy_only=False)
     y, classes = encode_labels(values, name=f"{path}: column {names[label]!r}")
     return RawData(X, y, classes)

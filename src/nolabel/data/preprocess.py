@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from nolabel._validation import check_array, check_choice
+from nolabel._validation import as_rectangular, check_array, check_choice, check_float
 from nolabel.data.dataset import Dataset
 from nolabel.errors import DataError, ParameterError
 
@@ -63,6 +63,7 @@ def binarize(
 ) -> Data:
     """0/1 values for Bernoulli likelihoods: ``X > threshold``, or, when ``stochastic``,
     a Bernoulli draw with probability ``X`` (which must lie in [0, 1])."""
+    threshold = check_float("threshold", threshold)
 
     def fixed(X: np.ndarray) -> np.ndarray:
         return (X > threshold).astype(np.float32)
@@ -88,7 +89,7 @@ def clean_rows(
     if impute is None:
         return check_array(X, name=name), None
     # Validate everything except finiteness: infinities are replaced too.
-    array = np.asarray(X)
+    array = as_rectangular(X, name)
     finite_part = np.where(np.isfinite(array), array, 0) if array.dtype.kind == "f" else array
     check_array(finite_part, name=name)
     array = np.asarray(array, dtype=np.float32)

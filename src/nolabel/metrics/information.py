@@ -48,6 +48,11 @@ def _checked_pair(p: Any, q: Any, axis: int, validate: bool) -> tuple[Array, Arr
     if validate:
         ops.check_broadcastable(p=p, q=q)
         ops.check_axis(q, axis, "q")
+        if p.shape[axis] != q.shape[axis]:  # broadcasting may repeat whole distributions only
+            raise DataError(
+                f"p and q must give probabilities of the same outcomes along axis {axis}, but p "
+                f"has {p.shape[axis]} and q has {q.shape[axis]}"
+            )
         ops.check_probabilities(p, "p", (axis,))
         ops.check_probabilities(q, "q", (axis,))
     return p, q, axis

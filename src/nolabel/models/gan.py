@@ -251,7 +251,7 @@ class _GANBase(NeuralEstimator):
         """Classes covered by seeded samples against (up to) 2000 training samples: the
         feature network's classes when one is set, else k-means clusters of the data."""
         if isinstance(X, str | Path):  # trained from a .npy file: read only the rows used
-            X = np.load(X, mmap_mode="r")
+            X = np.load(X, mmap_mode="r", allow_pickle=False)
         real = X.cpu() if torch.is_tensor(X) else X
         if len(real) > 2 * _COVERAGE_SAMPLES:
             rows = np.random.default_rng(0).choice(len(real), 2 * _COVERAGE_SAMPLES,
