@@ -64,32 +64,43 @@ def grids(model, name: str, interpolate: bool) -> list[str]:
     return paths
 
 
-def part_quality(args) -> dict:
+def part_quality(args, save) -> dict:
+    """Train and score each model of ``--models``; every row is saved as soon as it exists.
+    With ``--checkpoints DIR`` a model resumes from DIR/<name>.safetensors, so a long run can
+    be continued (and extended with more epochs) in a later session."""
     from nolabel import DCGAN, GAN, VAE, load
     from nolabel.metrics.generation import FeatureNetwork
 
     train, test = load("fashion-mnist", split="train"), load("fashion-mnist", split="test")
     network = FeatureNetwork.for_dataset("fashion-mnist")
-    rows = {"real train images (reference)": score("reference", train.X[:10000], test, network)}
+    quality = {"feature_network_test_accuracy": network.test_accuracy,
+               "threads": torch.get_num_threads(), "rows": {}}
+    quality["rows"]["real train images (reference)"] = score(
+        "reference", train.X[:10000], test, network)
     models = {
-        "MLP GAN": (GAN(100, epochs=args.gan_epochs, random_state=0, device="cpu"),
-                    args.gan_epochs),
-        "DCGAN": (DCGAN(100, channels=(args.dcgan_width, 2 * args.dcgan_width),
-                        epochs=args.dcgan_epochs, random_state=0, device="cpu"),
-                  args.dcgan_epochs),
-        "VAE": (VAE(32, hidden_dims=(512, 256), epochs=args.vae_epochs, random_state=0,
-                    device="cpu"), args.vae_epochs),
+        "MLP GAN": (GAN, dict(latent_dim=100, epochs=args.gan_epochs)),
+        "DCGAN": (DCGAN, dict(latent_dim=100, epochs=args.dcgan_epochs,
+                              channels=(args.dcgan_width, 2 * args.dcgan_width))),
+        "VAE": (VAE, dict(latent_dim=32, hidden_dims=(512, 256), epochs=args.vae_epochs)),
     }
-    for name, (model, epochs) in models.items():
+    for name in args.models.split(","):
+        cls, settings = models[name]
+        checkpoint = (Path(args.checkpoints) / f"{name.replace(' ', '_')}.safetensors"
+                      if args.checkpoints else None)
+        model = cls(**settings, random_state=0, device="cpu",
+                    checkpoint_path=str(checkpoint) if checkpoint else None)
         start = time.perf_counter()
-        model.fit(train.X[:args.n_train])
-        fit_s = time.perf_counter() - start
-        rows[name] = score(name, model, test, network, fit_s, epochs)
-        rows[name]["pictures"] = grids(model, name.replace(" ", "_").lower(),
-                                       interpolate=hasattr(model, "latent_dim")
-                                       and name != "VAE")
-    return {"feature_network_test_accuracy": network.test_accuracy, "rows": rows,
-            "threads": torch.get_num_threads()}
+        resume = checkpoint if checkpoint is not None and checkpoint.exists() else None
+        model.fit(train.X[:args.n_train], resume_from=resume)
+        row = score(name, model, test, network)
+        row.update(epochs=model.n_epochs_, fit_s_this_run=time.perf_counter() - start,
+                   epoch_s=float(np.median(model.history_["epoch_time"])),
+                   resumed=resume is not None)
+        row["pictures"] = grids(model, name.replace(" ", "_").lower(),
+                                interpolate=hasattr(model, "latent_dim") and name != "VAE")
+        quality["rows"][name] = row
+        save(quality)
+    return quality
 
 
 def part_overhead(args) -> dict:
@@ -175,13 +186,29 @@ def main() -> None:
     parser.add_argument("--n-train", type=int, default=60000)
     parser.add_argument("--overhead-n", type=int, default=10000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--models", default="MLP GAN,DCGAN,VAE",
+                        help="comma-separated subset of: MLP GAN, DCGAN, VAE")
+    parser.add_argument("--checkpoints", default=None,
+                        help="folder of per-model checkpoints to resume from and write")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "generation.json"
-    if args.part != "table":
-        outcome = {"quality": part_quality, "overhead": part_overhead}[args.part](args)
+
+    def save(quality: dict) -> None:
+        """Merge into the stored results: rows of models not rerun are kept."""
         results = json.loads(path.read_text()) if path.exists() else {}
-        results[args.part] = outcome
+        merged = results.get("quality", {"rows": {}})
+        merged.update({k: v for k, v in quality.items() if k != "rows"})
+        merged["rows"] = {**merged.get("rows", {}), **quality["rows"]}
+        results["quality"] = merged
+        path.write_text(json.dumps(results, indent=2) + "\n")
+        (RESULTS / "generation.md").write_text(markdown(results))
+
+    if args.part == "quality":
+        part_quality(args, save)
+    elif args.part == "overhead":
+        results = json.loads(path.read_text()) if path.exists() else {}
+        results["overhead"] = part_overhead(args)
         path.write_text(json.dumps(results, indent=2) + "\n")
     results = json.loads(path.read_text()) if path.exists() else {}
     (RESULTS / "generation.md").write_text(markdown(results))
