@@ -159,3 +159,22 @@ def test_model_from_this_version_loads_silently(tmp_path, recwarn):
     X = np.random.default_rng(0).random((10, 2)).astype(np.float32)
     load_model(KMeans(2, random_state=0, device="cpu").fit(X).save(tmp_path / "k.safetensors"))
     assert not [w for w in recwarn if "saved by nolabel" in str(w.message)]
+
+
+def test_a_model_saved_for_another_device_loads_on_the_one_asked_for(tmp_path):
+    import torch
+
+    from nolabel.train import write_tensors
+
+    X = np.random.default_rng(0).random((64, 6)).astype(np.float32)
+    path = nolabel.AutoEncoder(latent_dim=2, hidden_dims=(8,), epochs=1, device="cpu").fit(
+        X).save(tmp_path / "ae.safetensors")
+    tensors, meta = read_tensors(path)
+    meta["params"]["device"] = "cuda:7"  # as if fitted on a GPU machine
+    write_tensors(path, tensors, meta)
+    if not torch.cuda.is_available():
+        with pytest.raises(nolabel.ParameterError, match="cuda:7"):
+            load_model(path)
+    model = load_model(path, device="cpu")
+    assert model.device == "cpu" and next(model.module_.parameters()).device.type == "cpu"
+    assert model.transform(X).shape == (64, 2)

@@ -77,8 +77,10 @@ def _model_header(path: str | Path, meta: Any) -> tuple[str, dict, dict]:
     return name, params, state
 
 
-def load_model(path: str | Path):
-    """Load an estimator written by ``save``; refuses anything that is not a nolabel model."""
+def load_model(path: str | Path, device: str | None = None):
+    """Load an estimator written by ``save``; refuses anything that is not a nolabel model.
+
+    ``device`` overrides the saved one (e.g. ``"cpu"`` for a model fitted on a GPU)."""
     from nolabel import __version__
 
     tensors, meta = read_tensors(path)
@@ -94,11 +96,16 @@ def load_model(path: str | Path):
     except ParameterError as exc:
         raise CheckpointError(f"{path} holds a model this nolabel does not know: {exc}") from None
     params = dict(params)
+    if device is not None and "device" in params:
+        params["device"] = device
     try:
         if params.get("init") == "__tensor__":
             params["init"] = tensors.pop("param.init").numpy()
         estimator = cls(**params)
         estimator._set_state(tensors, state)
+    except ParameterError as exc:  # e.g. saved for a GPU this machine does not have
+        raise ParameterError(f"{path}: {exc}; choose another with load_model(path, device=...) "
+                             "(--device on the command line)") from None
     except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
         raise CheckpointError(
             f"{path} holds a {name} model that cannot be rebuilt ({type(exc).__name__}: {exc}); "

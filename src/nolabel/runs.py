@@ -119,15 +119,7 @@ def read_config(path: str | Path) -> dict[str, Any]:
 
 def load_run(path: str | Path, device: str | None = None) -> Run:
     """The run folder's config and fitted model (on ``device`` when given)."""
-    from nolabel._device import resolve_device
     from nolabel.persistence import load_model
 
     config = read_config(path)
-    model = load_model(Path(path) / MODEL)
-    if device is not None:
-        if "device" in model.get_params():
-            model.set_params(device=device)
-        module = getattr(model, "module_", None)
-        if module is not None:
-            model.module_ = module.to(resolve_device(device))
-    return Run(Path(path), config, model)
+    return Run(Path(path), config, load_model(Path(path) / MODEL, device=device))
