@@ -145,13 +145,18 @@ def lloyd(shard: Shard, centers: torch.Tensor, max_iter: int, tol: float):
     return centers, labels, inertia, n_iter
 
 
+def moments(shard: Shard) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and (biased) variance of every feature over all processes' rows, float64."""
+    d = shard.n_features
+    sums = torch.zeros(2 * d, dtype=torch.float64, device=shard.device)
+    for block in shard.blocks(torch.float64):
+        sums[:d] += block.sum(0)
+        sums[d:] += block.square().sum(0)
+    sums = shard.total(sums, "the data's moments")
+    mean = sums[:d] / shard.n_total
+    return mean, (sums[d:] / shard.n_total - mean.square()).clamp_min(0.0)
+
+
 def mean_variance(shard: Shard) -> float:
     """Mean per-feature variance of all processes' rows (k-means' tolerance scale)."""
-    d = shard.n_features
-    moments = torch.zeros(2 * d, dtype=torch.float64, device=shard.device)
-    for block in shard.blocks(torch.float64):
-        moments[:d] += block.sum(0)
-        moments[d:] += block.square().sum(0)
-    moments = shard.total(moments, "the data's variance")
-    mean = moments[:d] / shard.n_total
-    return float((moments[d:] / shard.n_total - mean.square()).clamp_min(0).mean())
+    return float(moments(shard)[1].mean())

@@ -20,18 +20,6 @@ _EPS = float(torch.finfo(torch.float64).eps)
 _MIN_MASS = 1e-6
 
 
-def global_moments(shard: Shard) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean and (biased) variance of every feature over all processes' rows, float64."""
-    d = shard.n_features
-    moments = torch.zeros(2 * d, dtype=torch.float64, device=shard.device)
-    for block in shard.blocks(torch.float64):
-        moments[:d] += block.sum(0)
-        moments[d:] += block.square().sum(0)
-    moments = shard.total(moments, "the data's moments")
-    mean = moments[:d] / shard.n_total
-    return mean, (moments[d:] / shard.n_total - mean.square()).clamp_min(0.0)
-
-
 class Statistics:
     """Sufficient statistics of one pass: mass, sums and second moments per component."""
 

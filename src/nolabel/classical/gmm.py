@@ -408,7 +408,7 @@ class GaussianMixture(Persistable, DensityMixin, BaseEstimator):
             )
         seed = seed_everything(self.random_state)
         generator = torch_generator(seed)
-        offset, variance = _sharded_em.global_moments(shard)
+        offset, variance = _sharded.moments(shard)
         scale = float(variance.mean()) or 1.0
         best = None
         for init in range(self.n_init):
