@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nolabel.data import load
+from nolabel.data import Dataset, load
 from nolabel.errors import DataError, ParameterError
 
 
@@ -242,3 +242,15 @@ def test_image_folder_errors(tmp_path):
     write(tmp_path / "broken.png", "not a png")
     with pytest.raises(DataError, match=r"broken\.png is not a readable image"):
         load(tmp_path)
+
+
+def test_csv_cells_with_separator_control_characters_are_read_like_python_strips_them(tmp_path):
+    # str.strip() removes \x1c-\x1f but float() does not accept them: found by fuzzing.
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n\x1c1,2\n3,4\x1f\n")
+    assert load(path).X.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_float_labels_too_large_for_integers_are_refused(tmp_path):
+    with pytest.raises(DataError, match=r"labels must be integers.*y\[1\]"):
+        Dataset(np.zeros((2, 3), dtype=np.float32), y=np.array([1.0, 1e300]))

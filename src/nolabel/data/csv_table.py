@@ -65,7 +65,7 @@ def _cell_value(cell: str) -> float | None:
     kind = _is_number(cell)
     if kind is None:
         return float("nan")
-    return float(cell) if kind else None
+    return float(cell.strip()) if kind else None  # stripped as _is_number saw it
 
 
 def _to_float(

@@ -94,7 +94,7 @@ def _check_labels(y: Any, n_samples: int, name: str) -> np.ndarray:
     if y.dtype.kind in "iub":
         return y.astype(np.int64)
     if y.dtype.kind == "f":
-        bad = ~np.isfinite(y) | (y != np.round(y))
+        bad = ~np.isfinite(y) | (y != np.round(y)) | (np.abs(y) >= 2.0**62)
         if bad.any():
             row = int(np.argmax(bad))
             raise DataError(
