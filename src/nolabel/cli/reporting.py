@@ -64,8 +64,8 @@ def _embedding(ctx: Context, inputs: ReportInputs) -> None:
     inputs.points, inputs.point_rows = embed_2d(features, method=method, random_state=ctx.seed,
                                                 max_samples=_EMBEDDED)
     what = "the model's features" if caps.embed else "the data"
-    method = "t-SNE" if method == "tsne" else "2-D features"
-    inputs.embedding_method = f"{method} of {what}"
+    inputs.embedding_method = (f"t-SNE of {what}" if method == "tsne"
+                               else f"{what[0].upper()}{what[1:]} (already 2-D)")
 
 
 def _anomalies(ctx: Context, inputs: ReportInputs) -> None:
