@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 import time
@@ -81,6 +82,8 @@ def part_quality(args, save) -> dict:
         "MLP GAN": (GAN, dict(latent_dim=100, epochs=args.gan_epochs)),
         "DCGAN": (DCGAN, dict(latent_dim=100, epochs=args.dcgan_epochs,
                               channels=(args.dcgan_width, 2 * args.dcgan_width))),
+        "MLP WGAN-GP": (GAN, dict(latent_dim=100, epochs=args.gan_epochs, loss="wgan-gp",
+                                  d_steps=5, lr=1e-4, betas=(0.5, 0.9))),
         "VAE": (VAE, dict(latent_dim=32, hidden_dims=(512, 256), epochs=args.vae_epochs)),
     }
     for name in args.models.split(","):
@@ -96,7 +99,7 @@ def part_quality(args, save) -> dict:
         row.update(epochs=model.n_epochs_, fit_s_this_run=time.perf_counter() - start,
                    epoch_s=float(np.median(model.history_["epoch_time"])),
                    resumed=resume is not None)
-        row["pictures"] = grids(model, name.replace(" ", "_").lower(),
+        row["pictures"] = grids(model, re.sub(r"[^a-z0-9]+", "_", name.lower()),
                                 interpolate=hasattr(model, "latent_dim") and name != "VAE")
         quality["rows"][name] = row
         save(quality)
@@ -187,7 +190,7 @@ def main() -> None:
     parser.add_argument("--overhead-n", type=int, default=10000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--models", default="MLP GAN,DCGAN,VAE",
-                        help="comma-separated subset of: MLP GAN, DCGAN, VAE")
+                        help="comma-separated subset of: MLP GAN, MLP WGAN-GP, DCGAN, VAE")
     parser.add_argument("--checkpoints", default=None,
                         help="folder of per-model checkpoints to resume from and write")
     args = parser.parse_args()
