@@ -75,3 +75,16 @@ def test_random_responsibilities_are_refused_for_data_on_disk(digits_file):
     _, path = digits_file
     with pytest.raises(ParameterError, match="init_params='random'"):
         nolabel.GaussianMixture(3, init_params="random", device="cpu").fit(path)
+
+
+def test_a_bad_row_on_disk_is_named_before_any_step(digits_file, tmp_path, small_blocks):
+    X, _ = digits_file
+    broken = X.copy()
+    broken[1234, 7] = np.inf
+    np.save(tmp_path / "broken.npy", broken)
+    from nolabel import DataError
+
+    with pytest.raises(DataError, match="row 1234"):
+        nolabel.KMeans(10, init=X[:10], device="cpu").fit(tmp_path / "broken.npy")
+    with pytest.raises(DataError, match="row 1234"):
+        nolabel.GaussianMixture(3, device="cpu").fit(tmp_path / "broken.npy")

@@ -42,11 +42,15 @@ class RowSource:
     def __len__(self) -> int:
         return self.n_samples
 
-    def read(self, start: int, stop: int) -> torch.Tensor:
-        """Rows ``start:stop`` as a validated (rows, n_features) float32 tensor on the device."""
+    def read(self, start: int, stop: int, check: bool = True) -> torch.Tensor:
+        """Rows ``start:stop`` as a (rows, n_features) float32 tensor on the device, validated
+        unless ``check`` is False (rows already validated by an earlier pass)."""
         block = self._data[start:stop]
         if isinstance(block, torch.Tensor):
             return block.reshape(block.shape[0], -1)
+        if not check:
+            rows = np.ascontiguousarray(block, dtype=np.float32).reshape(len(block), -1)
+            return torch.from_numpy(rows).to(self.device)
         checked = check_array(block, name=self.name, first_row=start)
         if not checked.flags.writeable:  # a read-only memmap slice: hold a private copy
             checked = checked.copy()

@@ -58,10 +58,15 @@ class Shard:
             raise DataError(f"processes hold data with different feature counts "
                             f"{[int(w) for w in widths]}")
         self.block_rows = max(1, _BLOCK_ELEMENTS // max(self.n_features, 1))
+        self._checked = False
 
     def blocks(self, dtype: torch.dtype = torch.float32) -> Iterator[torch.Tensor]:
+        """The rows block by block; validated (NaN/inf named by row) until one pass is done."""
+        check = not self._checked
         for start in range(self.start, self.stop, self.block_rows):
-            yield self.source.read(start, min(start + self.block_rows, self.stop)).to(dtype)
+            yield self.source.read(start, min(start + self.block_rows, self.stop),
+                                   check=check).to(dtype)
+        self._checked = True
 
     def total(self, tensor: torch.Tensor, what: str) -> torch.Tensor:
         return distributed.all_reduce(tensor, what=what)
@@ -104,8 +109,12 @@ def assignment_pass(shard: Shard, centers: torch.Tensor):
     done = 0
     for block in shard.blocks():
         block_labels, distances = assign(block, row_norms_sq(block), centers)
-        sums.index_add_(0, block_labels, block.double())
-        counts.index_add_(0, block_labels, torch.ones_like(block_labels, dtype=torch.float64))
+        # A block's sums as one matrix product (float32 over at most a block of rows), then
+        # accumulated in float64 across blocks.
+        one_hot = torch.zeros(len(block), k, dtype=block.dtype, device=block.device)
+        one_hot[torch.arange(len(block), device=block.device), block_labels] = 1.0
+        sums += (one_hot.T @ block).double()
+        counts += one_hot.sum(0).double()
         inertia += distances.double().sum()
         labels[done:done + len(block)] = block_labels
         done += len(block)
