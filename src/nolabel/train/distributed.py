@@ -138,16 +138,6 @@ def all_gather_rows(tensor: torch.Tensor, what: str = "all_gather") -> torch.Ten
     return torch.cat([part[:int(count)] for part, count in zip(parts, counts, strict=True)])
 
 
-def broadcast(tensor: torch.Tensor, what: str = "broadcast") -> torch.Tensor:
-    """Rank 0's ``tensor`` on every process."""
-    if not is_distributed():
-        return tensor
-    moved = tensor.to(_backend_device(tensor))
-    with collective(what):
-        dist.broadcast(moved, src=0)
-    return moved.to(tensor.device)
-
-
 def barrier(what: str = "barrier") -> None:
     if is_distributed():
         with collective(what):
