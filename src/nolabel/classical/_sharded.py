@@ -48,15 +48,13 @@ class Shard:
         self.start, self.stop = rows.start, rows.stop
         self.device = device
         self.n_features = self.source.n_features
-        counts = distributed.all_gather(torch.tensor([self.stop - self.start]),
-                                        what="counting the rows of every process")
         self.n_local = self.stop - self.start
-        self.n_total = int(sum(int(c) for c in counts))
-        widths = distributed.all_gather(torch.tensor([self.n_features]),
-                                        what="checking the feature count of every process")
-        if len({int(w) for w in widths}) > 1:
-            raise DataError(f"processes hold data with different feature counts "
-                            f"{[int(w) for w in widths]}")
+        shapes = distributed.all_gather(torch.tensor([self.n_local, self.n_features]),
+                                        what="counting the rows and features of every process")
+        self.n_total = int(sum(int(shape[0]) for shape in shapes))
+        widths = [int(shape[1]) for shape in shapes]
+        if len(set(widths)) > 1:
+            raise DataError(f"processes hold data with different feature counts {widths}")
         self.block_rows = max(1, _BLOCK_ELEMENTS // max(self.n_features, 1))
         self._checked = False
 

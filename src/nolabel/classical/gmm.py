@@ -330,21 +330,28 @@ class GaussianMixture(Persistable, DensityMixin, BaseEstimator):
         if means_init is not None:
             means = means_init.clone()
         precisions_chol = _precisions_cholesky(covariances, self.covariance_type, scale)
+
+        def step(params):
+            log_density, log_resp = _e_step(X, *params[:2], params[3], self.covariance_type)
+            return (self._m_step(X, log_resp.exp(), log_density, scale),
+                    float(log_density.mean()))
+
+        return self._iterate((weights, means, covariances, precisions_chol), step)
+
+    def _iterate(self, params, step):
+        """EM steps ``params -> (params, mean log-likelihood before the step)`` until the
+        likelihood changes by less than ``tol``; returns the run's outcome."""
         history: list[float] = []
-        lower_bound, converged = -math.inf, False
+        lower_bound, converged, n_iter = -math.inf, False, 0
         for n_iter in range(1, self.max_iter + 1):
-            log_density, log_resp = _e_step(
-                X, weights, means, precisions_chol, self.covariance_type)
-            weights, means, covariances, precisions_chol = self._m_step(
-                X, log_resp.exp(), log_density, scale)
-            previous, lower_bound = lower_bound, float(log_density.mean())
+            params, current = step(params)
+            previous, lower_bound = lower_bound, current
             history.append(lower_bound)
             if self.verbose >= 2:
                 print(f"  iteration {n_iter}: mean log-likelihood {lower_bound:.6f}")
             if abs(lower_bound - previous) < self.tol:
                 converged = True
                 break
-        params = (weights, means, covariances, precisions_chol)
         return params, lower_bound, converged, n_iter, history
 
     def fit(self, X, y=None) -> GaussianMixture:
@@ -449,25 +456,18 @@ class GaussianMixture(Persistable, DensityMixin, BaseEstimator):
         if keep_start_means:
             means = start.clone()
         precisions_chol = _precisions_cholesky(covariances, self.covariance_type, scale)
-        history: list[float] = []
-        lower_bound, converged, n_iter = -math.inf, False, 0
-        for n_iter in range(1, self.max_iter + 1):
-            stats = _sharded_em.em_pass(shard, offset, (weights, means, precisions_chol),
+
+        def step(params):
+            stats = _sharded_em.em_pass(shard, offset, (params[0], params[1], params[3]),
                                         self.covariance_type, _e_step)
             weights, means, covariances = stats.parameters(shard.n_total, self.reg_covar)
             weights = _sharded_em.reseed_collapsed(stats, weights, means, covariances, sample,
                                                    variance)
             precisions_chol = _precisions_cholesky(covariances, self.covariance_type, scale)
-            previous = lower_bound
-            lower_bound = _sharded_em.log_likelihood_mean(stats, shard.n_total)
-            history.append(lower_bound)
-            if self.verbose >= 2:
-                print(f"  iteration {n_iter}: mean log-likelihood {lower_bound:.6f}")
-            if abs(lower_bound - previous) < self.tol:
-                converged = True
-                break
-        params = (weights, means, covariances, precisions_chol)
-        return params, lower_bound, converged, n_iter, history
+            return ((weights, means, covariances, precisions_chol),
+                    _sharded_em.log_likelihood_mean(stats, shard.n_total))
+
+        return self._iterate((weights, means, covariances, precisions_chol), step)
 
     def _store(self, weights, means, covariances, precisions_chol) -> None:
         self.weights_ = weights.cpu().numpy()

@@ -180,7 +180,7 @@ class AutoEncoderClusterer(TransformerMixin, DeepClusterer):
         self._check_autoencoder_params()
         self._check_params()
         device = resolve_device(self.device)
-        self._check_rank(X)
+        self._check_rank(np.shape(X))
         data = check_tensor(X, device=device, min_samples=2)
         if self._image_input and data.ndim == 3:
             data = data.unsqueeze(1)

@@ -97,7 +97,7 @@ class NeuralEstimator(Persistable, BaseEstimator):
         if isinstance(X, str | Path | np.memmap):
             data = self._disk_rows(X, device)
         else:
-            self._check_rank(X)
+            self._check_rank(np.shape(X))
             data = check_tensor(X, device=device, min_samples=2)
             if self._image_input and data.ndim == 3:
                 data = data.unsqueeze(1)
@@ -127,7 +127,7 @@ class NeuralEstimator(Persistable, BaseEstimator):
         shape = source.sample_shape
         if self._image_input and len(shape) == 2:
             shape = (1, *shape)
-        self._check_rank(np.empty((0, *shape)))
+        self._check_rank((0, *shape))
         if source.n_samples < 2:
             raise DataError(f"{X} holds {source.n_samples} sample(s); training needs at least 2")
         self.sample_shape_ = tuple(int(s) for s in shape)
@@ -151,12 +151,12 @@ class NeuralEstimator(Persistable, BaseEstimator):
         device = next(self.module_.parameters()).device
         return torch_generator(0 if seed is None else int(seed), device)
 
-    def _check_rank(self, X) -> None:
+    def _check_rank(self, shape: tuple[int, ...]) -> None:
         """Image models name the layout they need before generic 2-D advice is given."""
-        if self._image_input and np.ndim(X) not in (3, 4):
+        if self._image_input and len(shape) not in (3, 4):
             raise DataError(
                 f"X must be images shaped (n_samples, channels, height, width) for "
-                f"{type(self).__name__}, got shape {tuple(np.shape(X))}; reshape flat vectors, "
+                f"{type(self).__name__}, got shape {tuple(shape)}; reshape flat vectors, "
                 "e.g. X.reshape(-1, 1, 28, 28)"
             )
 
@@ -169,7 +169,7 @@ class NeuralEstimator(Persistable, BaseEstimator):
     def _input(self, X) -> torch.Tensor:
         check_is_fitted(self, ["module_"])
         device = next(self.module_.parameters()).device
-        self._check_rank(X)
+        self._check_rank(np.shape(X))
         data = check_tensor(X, device=device)
         if self._image_input and data.ndim == 3:
             data = data.unsqueeze(1)
