@@ -11,7 +11,7 @@ from nolabel.classical import (
     KMeans,
     MiniBatchKMeans,
 )
-from nolabel.clustering import DAC, DEC, IDEC, CatGAN, InfoGAN, VaDE
+from nolabel.clustering import DAC, DEC, IDEC, N2D, CatGAN, InfoGAN, VaDE
 from nolabel.data import Dataset, load
 from nolabel.errors import (
     CheckpointError,
@@ -41,6 +41,7 @@ __all__ = [
     "DEC",
     "GAN",
     "IDEC",
+    "N2D",
     "PCA",
     "VAE",
     "AutoEncoder",

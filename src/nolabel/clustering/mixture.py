@@ -1,8 +1,8 @@
-"""A learnable diagonal Gaussian mixture in code space, shared by VaDE and DAC.
+"""A learnable diagonal Gaussian mixture in code space, shared by VaDE, DAC and N2D.
 
 p(c) = softmax(logits)_c and p(z | c) = N(z; μ_c, diag(exp(logvar_c))). The functions are
-pure, so their values can be checked by hand; :class:`MixtureSampling` gives the estimators
-``sample(n, cluster=...)`` and the mixture's fitted attributes.
+pure, so their values can be checked by hand; :class:`MixtureAttributes` gives the estimators
+the mixture's fitted attributes, :class:`MixtureSampling` also ``sample(n, cluster=...)``.
 """
 
 from __future__ import annotations
@@ -75,9 +75,32 @@ class MixturePrior(nn.Module):
         return means[components] + torch.exp(0.5 * logvars[components]) * noise
 
 
-class MixtureSampling:
-    """For estimators whose ``module_.prior`` is a :class:`MixturePrior` and whose
-    ``_decode`` maps codes to data: sampling by cluster and the mixture's parameters."""
+class MixtureAttributes:
+    """For estimators whose ``module_.prior`` is a :class:`MixturePrior`: its parameters."""
+
+    def _prior_values(self) -> tuple[np.ndarray, ...]:
+        check_is_fitted(self, ["module_"])
+        return tuple(value.detach().cpu().numpy()
+                     for value in self.module_.prior.distribution())
+
+    @property
+    def weights_(self) -> np.ndarray:
+        """Mixture weights π, shape (n_clusters,)."""
+        return np.exp(self._prior_values()[0])
+
+    @property
+    def cluster_centers_(self) -> np.ndarray:
+        """Mixture means μ_c, shape (n_clusters, dimension of the mixture's space)."""
+        return self._prior_values()[1]
+
+    @property
+    def covariances_(self) -> np.ndarray:
+        """Diagonal mixture covariances σ²_c, shape like ``cluster_centers_``."""
+        return np.exp(self._prior_values()[2])
+
+
+class MixtureSampling(MixtureAttributes):
+    """For mixture estimators whose ``_decode`` maps codes to data: sampling by cluster."""
 
     def _decode(self, z: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -99,23 +122,3 @@ class MixtureSampling:
         with torch.no_grad():
             z = self.module_.prior.sample(n, cluster, generator)
         return self._batched(self._decode, z).reshape(n, *self.sample_shape_).cpu().numpy()
-
-    def _prior_values(self) -> tuple[np.ndarray, ...]:
-        check_is_fitted(self, ["module_"])
-        return tuple(value.detach().cpu().numpy()
-                     for value in self.module_.prior.distribution())
-
-    @property
-    def weights_(self) -> np.ndarray:
-        """Mixture weights π, shape (n_clusters,)."""
-        return np.exp(self._prior_values()[0])
-
-    @property
-    def cluster_centers_(self) -> np.ndarray:
-        """Mixture means μ_c in code space, shape (n_clusters, latent_dim)."""
-        return self._prior_values()[1]
-
-    @property
-    def covariances_(self) -> np.ndarray:
-        """Diagonal mixture covariances σ²_c, shape (n_clusters, latent_dim)."""
-        return np.exp(self._prior_values()[2])

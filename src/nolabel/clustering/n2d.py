@@ -1,0 +1,182 @@
+"""N2D (McConville et al. 2020): "not too deep" clustering by a manifold of autoencoder codes.
+
+An autoencoder is pretrained on reconstruction; UMAP then learns the manifold of its codes,
+embedding them in ``n_components`` dimensions (the number of clusters, ``min_dist=0`` so that
+clusters pack tightly) where a Gaussian mixture finds the clusters. There is no joint training:
+the method's strength is the local structure UMAP keeps and k-means or a mixture on codes do not.
+
+New samples are placed in the embedding by Shepard interpolation of their ``n_neighbors``
+nearest training codes (weights 1/d², so a training sample lands exactly on its own point);
+UMAP's own ``transform`` re-optimises each new point, which needs the fitted UMAP object, and
+that cannot be saved without pickling. Needs the ``umap-learn`` package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from nolabel._validation import check_float, check_int
+from nolabel.clustering.base import AutoEncoderClusterer
+from nolabel.clustering.mixture import MixtureAttributes, MixturePrior
+from nolabel.errors import DataError, ParameterError
+from nolabel.registry import register
+from nolabel.train import TrainResult
+
+
+class N2DNet(nn.Module):
+    """An autoencoder's encoder and decoder, and a mixture over the manifold embedding."""
+
+    def __init__(self, autoencoder: nn.Module, n_clusters: int, n_components: int) -> None:
+        super().__init__()
+        self.encoder = autoencoder.encoder
+        self.decoder = autoencoder.decoder
+        self.prior = MixturePrior(n_clusters, n_components)
+
+
+def interpolate_embedding(codes: torch.Tensor, reference_codes: torch.Tensor,
+                          reference_embedding: torch.Tensor, n_neighbors: int) -> torch.Tensor:
+    """Embed ``codes`` (n, d) as the 1/d²-weighted mean of the embeddings of their
+    ``n_neighbors`` nearest reference codes; a code equal to a reference gets its embedding."""
+    k = min(n_neighbors, len(reference_codes))
+    squared = torch.cdist(codes, reference_codes) ** 2
+    nearest, index = torch.topk(squared, k, dim=1, largest=False)
+    weights = 1.0 / nearest.clamp_min(torch.finfo(squared.dtype).tiny)
+    weights = weights / weights.sum(1, keepdim=True)
+    return (weights[..., None] * reference_embedding[index]).sum(1)
+
+
+def umap_embedding(codes: np.ndarray, n_components: int, n_neighbors: int, min_dist: float,
+                   seed: int) -> np.ndarray:
+    try:
+        import umap
+    except ImportError:
+        raise ParameterError("N2D needs the umap-learn package: pip install 'nolabel[umap]' "
+                             "(or pip install umap-learn)") from None
+    # A fixed random_state makes UMAP single-threaded and its result reproducible.
+    reducer = umap.UMAP(n_components=n_components, n_neighbors=n_neighbors, min_dist=min_dist,
+                        random_state=seed, transform_seed=seed, n_jobs=1)
+    return np.asarray(reducer.fit_transform(codes), dtype=np.float32)
+
+
+@register("n2d", "N2D (McConville et al.): pretrained autoencoder, UMAP manifold of its codes, "
+          "Gaussian mixture on the manifold")
+class N2D(MixtureAttributes, AutoEncoderClusterer):
+    """N2D: autoencoder, then UMAP on the codes, then a Gaussian mixture on the embedding.
+
+    Parameters
+    ----------
+    n_clusters : number of mixture components (clusters).
+    architecture, hidden_dims, channels, latent_dim, activation, loss : the autoencoder, as in
+        :class:`~nolabel.DEC` (the paper's d-500-500-2000-n_clusters MLP and MSE).
+    n_components : dimension of the UMAP embedding; None means ``n_clusters`` (the paper).
+    n_neighbors : UMAP's neighbourhood size (20 in the paper), also used to place new samples.
+    min_dist : UMAP's minimum distance between embedded points (0 in the paper).
+    n_init : EM restarts of the diagonal GaussianMixture fitted to the embedding.
+    pretrain_epochs, pretrain_lr : autoencoder pretraining with Adam.
+    batch_size, random_state, device, verbose : as in :class:`~nolabel.AutoEncoder`.
+
+    Attributes: ``labels_``, ``embedding_`` (UMAP embedding of the training codes),
+    ``weights_``, ``cluster_centers_``, ``covariances_`` (the mixture in the embedding),
+    ``history_`` (``pretrain_loss`` per epoch), ``n_epochs_`` (0: no clustering epochs).
+    """
+
+    # The clustering step is not trained by gradient: no optimizer or epochs of its own.
+    epochs, lr, weight_decay, optimizer = 0, 0.0, 0.0, "adam"
+
+    def __init__(
+        self,
+        n_clusters: int = 10,
+        *,
+        architecture: str = "mlp",
+        hidden_dims: Sequence[int] = (500, 500, 2000),
+        channels: Sequence[int] = (32, 64),
+        latent_dim: int = 10,
+        activation: str = "relu",
+        loss: str = "mse",
+        n_components: int | None = None,
+        n_neighbors: int = 20,
+        min_dist: float = 0.0,
+        n_init: int = 10,
+        pretrain_epochs: int = 50,
+        pretrain_lr: float = 1e-3,
+        batch_size: int = 256,
+        random_state: int | None = None,
+        device: str = "auto",
+        verbose: int = 0,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.architecture = architecture
+        self.hidden_dims = hidden_dims
+        self.channels = channels
+        self.latent_dim = latent_dim
+        self.activation = activation
+        self.loss = loss
+        self.n_components = n_components
+        self.n_neighbors = n_neighbors
+        self.min_dist = min_dist
+        self.n_init = n_init
+        self.pretrain_epochs = pretrain_epochs
+        self.pretrain_lr = pretrain_lr
+        self.batch_size = batch_size
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    @property
+    def _components(self) -> int:
+        return self.n_clusters if self.n_components is None else self.n_components
+
+    def _check_training_params(self) -> None:
+        check_int("n_clusters", self.n_clusters, minimum=2)
+        check_int("batch_size", self.batch_size)
+        check_int("verbose", self.verbose, minimum=0)
+
+    def _check_params(self) -> None:
+        if self.n_components is not None:
+            check_int("n_components", self.n_components)
+        check_int("n_neighbors", self.n_neighbors, minimum=2)
+        check_float("min_dist", self.min_dist, minimum=0.0)
+        check_int("n_init", self.n_init)
+
+    def _check_data(self, X: torch.Tensor) -> None:
+        super()._check_data(X)
+        if len(X) <= self.n_neighbors:
+            raise DataError(f"N2D needs more samples than n_neighbors={self.n_neighbors}, "
+                            f"got {len(X)}")
+
+    def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
+        return N2DNet(self._autoencoder(sample_shape), self.n_clusters, self._components)
+
+    def _initialise(self, codes: torch.Tensor, seed: int) -> None:
+        embedding = umap_embedding(codes.cpu().numpy(), self._components, self.n_neighbors,
+                                   float(self.min_dist), seed)
+        self.reference_codes_ = codes.detach()
+        self.embedding_ = embedding
+        self.module_.prior.initialise(torch.from_numpy(embedding).to(codes.device),
+                                      self.n_init, seed)
+
+    def _cluster(self, data: torch.Tensor, seed: int) -> TrainResult:
+        return TrainResult()
+
+    def _embed(self, x: torch.Tensor) -> torch.Tensor:
+        reference = self.reference_codes_.to(x.device)
+        embedding = torch.as_tensor(self.embedding_, device=x.device)
+        return interpolate_embedding(self._code(x), reference, embedding, self.n_neighbors)
+
+    def _cluster_probabilities(self, x: torch.Tensor) -> torch.Tensor:
+        return self.module_.prior.posterior(self._embed(x))
+
+    def _get_state(self):
+        tensors, state = super()._get_state()
+        return {**tensors, "reference_codes": self.reference_codes_.cpu(),
+                "embedding": torch.from_numpy(self.embedding_)}, state
+
+    def _set_state(self, tensors, state):
+        super()._set_state(tensors, state)
+        device = next(self.module_.parameters()).device
+        self.reference_codes_ = tensors["reference_codes"].to(device)
+        self.embedding_ = tensors["embedding"].numpy()
