@@ -8,6 +8,7 @@ from sklearn.datasets import load_digits
 from threadpoolctl import threadpool_limits
 
 from nolabel import N2D, DataError, KMeans, ParameterError, load_model
+from nolabel.clustering import n2d
 from nolabel.clustering.n2d import interpolate_embedding
 from nolabel.metrics.clustering import nmi
 from nolabel.registry import capabilities, get
@@ -48,6 +49,16 @@ def test_interpolation_by_hand():
     # exact match -> its own point; midpoint -> the mean; 1/d² weights 4 and 4/9 at 0.5 and 1.5
     expected = [3.0, 2.0, (4 * 1.0 + 4 / 9 * 3.0) / (4 + 4 / 9)]
     np.testing.assert_allclose(placed.numpy(), expected, rtol=1e-12)
+
+
+def test_interpolation_in_chunks_matches_one_pass(monkeypatch):
+    generator = torch.Generator().manual_seed(0)
+    reference, embedding, codes = (torch.randn(shape, generator=generator, dtype=torch.float64)
+                                   for shape in ((500, 4), (500, 3), (70, 4)))
+    whole = interpolate_embedding(codes, reference, embedding, n_neighbors=6)
+    monkeypatch.setattr(n2d, "_DISTANCES_PER_CHUNK", 8 * 500)  # 8 rows at a time
+    np.testing.assert_allclose(interpolate_embedding(codes, reference, embedding, 6), whole,
+                               rtol=1e-12)
 
 
 def test_clusters_all_ten_digits_far_better_than_kmeans(fitted, digits):

@@ -26,6 +26,8 @@ from nolabel.errors import DataError, ParameterError
 from nolabel.registry import register
 from nolabel.train import TrainResult
 
+_DISTANCES_PER_CHUNK = 2**24
+
 
 class N2DNet(nn.Module):
     """An autoencoder's encoder and decoder, and a mixture over the manifold embedding."""
@@ -42,11 +44,15 @@ def interpolate_embedding(codes: torch.Tensor, reference_codes: torch.Tensor,
     """Embed ``codes`` (n, d) as the 1/d²-weighted mean of the embeddings of their
     ``n_neighbors`` nearest reference codes; a code equal to a reference gets its embedding."""
     k = min(n_neighbors, len(reference_codes))
-    squared = torch.cdist(codes, reference_codes) ** 2
-    nearest, index = torch.topk(squared, k, dim=1, largest=False)
-    weights = 1.0 / nearest.clamp_min(torch.finfo(squared.dtype).tiny)
-    weights = weights / weights.sum(1, keepdim=True)
-    return (weights[..., None] * reference_embedding[index]).sum(1)
+    rows = max(1, _DISTANCES_PER_CHUNK // len(reference_codes))  # bounds the distance matrix
+    placed = []
+    for chunk in torch.split(codes, rows):
+        squared = torch.cdist(chunk, reference_codes).pow_(2)
+        nearest, index = torch.topk(squared, k, dim=1, largest=False)
+        weights = 1.0 / nearest.clamp_min(torch.finfo(squared.dtype).tiny)
+        weights = weights / weights.sum(1, keepdim=True)
+        placed.append((weights[..., None] * reference_embedding[index]).sum(1))
+    return torch.cat(placed)
 
 
 def umap_embedding(codes: np.ndarray, n_components: int, n_neighbors: int, min_dist: float,
