@@ -12,6 +12,7 @@ from threadpoolctl import threadpool_limits
 from nolabel import DAC, DEC, IDEC, DataError, NotFittedError, ParameterError, VaDE, load_model
 from nolabel.clustering.dec import clustering_kl, student_t_assignment, target_distribution
 from nolabel.clustering.mixture import (
+    MixturePrior,
     cluster_log_posterior,
     log_component_densities,
     mixture_log_density,
@@ -83,6 +84,22 @@ def test_dec_assignment_target_and_kl_by_hand():
                                rtol=1e-12)
     assert clustering_kl(torch.tensor([[1.0, 0.0]]), torch.tensor([[0.5, 0.5]])).item() == (
         pytest.approx(math.log(2)))
+
+
+def test_tied_mixture_shares_the_weighted_mean_variance():
+    rng = np.random.default_rng(0)
+    codes = np.concatenate([rng.normal(0, 0.5, (200, 3)), rng.normal(4, 2.0, (100, 3))])
+    codes = torch.from_numpy(codes.astype(np.float32))
+    tied, free = MixturePrior(2, 3, tied=True), MixturePrior(2, 3)
+    tied.initialise(codes, n_init=3, seed=0)
+    free.initialise(codes, n_init=3, seed=0)
+    log_weights, _, logvars = (v.detach().numpy() for v in tied.distribution())
+    free_weights, _, free_logvars = (v.detach().numpy() for v in free.distribution())
+    assert tied.logvars.shape == (1, 3) and logvars.shape == (2, 3)
+    np.testing.assert_allclose(logvars[0], logvars[1])
+    expected = (np.exp(free_weights)[:, None] * np.exp(free_logvars)).sum(0)
+    np.testing.assert_allclose(np.exp(logvars[0]), expected, rtol=1e-5)
+    np.testing.assert_allclose(np.exp(log_weights), np.exp(free_weights), rtol=1e-6)
 
 
 def test_vade_elbo_pieces_by_hand():

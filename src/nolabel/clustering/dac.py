@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from nolabel._validation import check_float, check_int
+from nolabel._validation import check_choice, check_float, check_int
 from nolabel.clustering.base import AutoEncoderClusterer
 from nolabel.clustering.mixture import MixturePrior, MixtureSampling
 from nolabel.models.autoencoder import reconstruction_error
@@ -36,11 +36,11 @@ class DACNet(nn.Module):
     """Encoder and decoder of an autoencoder, a mixture over its codes, and a discriminator."""
 
     def __init__(self, autoencoder: nn.Module, n_clusters: int, latent_dim: int,
-                 discriminator_dims: Sequence[int]) -> None:
+                 discriminator_dims: Sequence[int], tied: bool = False) -> None:
         super().__init__()
         self.encoder = autoencoder.encoder
         self.decoder = autoencoder.decoder
-        self.prior = MixturePrior(n_clusters, latent_dim)
+        self.prior = MixturePrior(n_clusters, latent_dim, tied)
         self.discriminator = mlp([latent_dim, *(int(d) for d in discriminator_dims), 1],
                                  "leaky_relu")
 
@@ -60,6 +60,11 @@ class DAC(MixtureSampling, AutoEncoderClusterer):
     architecture, hidden_dims, channels, latent_dim, activation, loss : the autoencoder, as in
         :class:`~nolabel.DEC`.
     discriminator_dims : hidden sizes of the code discriminator (LeakyReLU(0.2)).
+    covariance : ``"tied"``, one diagonal variance shared by all components (default), or
+        ``"diag"``, one per component (the paper). With per-component variances the
+        likelihood term rewards the encoder for packing codes into the narrowest component:
+        on all of Fashion-MNIST that merged clusters within 10 epochs (ACC 0.23 against
+        0.48 tied on a 10k slice; digits 0.72/0.75 -> 0.80/0.76 for seeds 0/1).
     gmm_weight : weight of the mixture's negative log-likelihood of the codes.
     adversarial_weight : weight of the encoder's adversarial (non-saturating) loss.
     d_steps : discriminator steps per mini-batch.
@@ -67,6 +72,7 @@ class DAC(MixtureSampling, AutoEncoderClusterer):
     n_init : EM restarts of the diagonal GaussianMixture fitted to the pretrained codes; the
         most likely fit initialises π, μ_c, σ²_c.
     optimizer, lr, weight_decay : the same optimizer for both objectives.
+    mixture_lr : learning rate of the mixture's π, μ_c, σ²_c (None: ``lr``).
     epochs, batch_size, random_state, device, verbose : as in :class:`~nolabel.AutoEncoder`.
 
     Attributes: ``labels_``, ``weights_``, ``cluster_centers_``, ``covariances_`` (the
@@ -86,6 +92,7 @@ class DAC(MixtureSampling, AutoEncoderClusterer):
         activation: str = "relu",
         loss: str = "mse",
         discriminator_dims: Sequence[int] = (256, 256),
+        covariance: str = "tied",
         gmm_weight: float = 0.01,
         adversarial_weight: float = 0.01,
         d_steps: int = 1,
@@ -94,6 +101,7 @@ class DAC(MixtureSampling, AutoEncoderClusterer):
         n_init: int = 10,
         optimizer: str = "adam",
         lr: float = 1e-4,
+        mixture_lr: float | None = None,
         weight_decay: float = 0.0,
         epochs: int = 50,
         batch_size: int = 256,
@@ -109,6 +117,7 @@ class DAC(MixtureSampling, AutoEncoderClusterer):
         self.activation = activation
         self.loss = loss
         self.discriminator_dims = discriminator_dims
+        self.covariance = covariance
         self.gmm_weight = gmm_weight
         self.adversarial_weight = adversarial_weight
         self.d_steps = d_steps
@@ -117,6 +126,7 @@ class DAC(MixtureSampling, AutoEncoderClusterer):
         self.n_init = n_init
         self.optimizer = optimizer
         self.lr = lr
+        self.mixture_lr = mixture_lr
         self.weight_decay = weight_decay
         self.epochs = epochs
         self.batch_size = batch_size
@@ -126,15 +136,18 @@ class DAC(MixtureSampling, AutoEncoderClusterer):
 
     def _check_params(self) -> None:
         check_int("n_init", self.n_init)
+        check_choice("covariance", self.covariance, ("diag", "tied"))
         for index, size in enumerate(self.discriminator_dims):
             check_int(f"discriminator_dims[{index}]", size)
         check_float("gmm_weight", self.gmm_weight, minimum=0.0)
         check_float("adversarial_weight", self.adversarial_weight, minimum=0.0)
         check_int("d_steps", self.d_steps)
+        if self.mixture_lr is not None:
+            check_float("mixture_lr", self.mixture_lr, minimum=0.0, strict=True)
 
     def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
         return DACNet(self._autoencoder(sample_shape), self.n_clusters, self.latent_dim,
-                      self.discriminator_dims)
+                      self.discriminator_dims, self.covariance == "tied")
 
     def _decode(self, z: torch.Tensor) -> torch.Tensor:
         output = self.module_.decoder(z)
@@ -166,8 +179,10 @@ class DAC(MixtureSampling, AutoEncoderClusterer):
             return total, {"reconstruction": reconstruction.detach(), "nll": nll.detach(),
                            "adversarial": adversarial.detach()}
 
-        players = [*module.encoder.parameters(), *module.decoder.parameters(),
-                   *module.prior.parameters()]
+        networks = [*module.encoder.parameters(), *module.decoder.parameters()]
+        mixture_lr = float(self.lr if self.mixture_lr is None else self.mixture_lr)
+        players = [{"params": networks},
+                   {"params": list(module.prior.parameters()), "lr": mixture_lr}]
         return [
             Objective("discriminator", d_loss,
                       self._make_optimizer(module.discriminator.parameters()),

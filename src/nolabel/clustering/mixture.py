@@ -36,15 +36,18 @@ def mixture_log_density(z: torch.Tensor, log_weights: torch.Tensor, means: torch
 
 
 class MixturePrior(nn.Module):
-    def __init__(self, n_clusters: int, latent_dim: int) -> None:
+    """``tied=True`` gives every component the same diagonal variance (one row of logvars)."""
+
+    def __init__(self, n_clusters: int, latent_dim: int, tied: bool = False) -> None:
         super().__init__()
         self.logits = nn.Parameter(torch.zeros(n_clusters))
         self.means = nn.Parameter(torch.zeros(n_clusters, latent_dim))
-        self.logvars = nn.Parameter(torch.zeros(n_clusters, latent_dim))
+        self.logvars = nn.Parameter(torch.zeros(1 if tied else n_clusters, latent_dim))
 
     def distribution(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(log π, μ, log σ²): the arguments of the functions above."""
-        return torch.log_softmax(self.logits, 0), self.means, self.logvars
+        return (torch.log_softmax(self.logits, 0), self.means,
+                self.logvars.expand_as(self.means))
 
     def posterior(self, z: torch.Tensor) -> torch.Tensor:
         return cluster_log_posterior(z, *self.distribution()).exp()
@@ -55,11 +58,14 @@ class MixturePrior(nn.Module):
     @torch.no_grad()
     def initialise(self, codes: torch.Tensor, n_init: int, seed: int) -> None:
         """Set π, μ, σ² from a diagonal GaussianMixture fitted by EM to ``codes`` (the best
-        of ``n_init`` runs)."""
+        of ``n_init`` runs); a tied variance is the components' π-weighted mean."""
         gmm = GaussianMixture(len(self.logits), covariance_type="diag", n_init=n_init,
                               random_state=seed, device=codes.device).fit(codes)
+        variances = gmm.covariances_
+        if len(self.logvars) == 1:
+            variances = (gmm.weights_[:, None] * variances).sum(0, keepdims=True)
         for target, value in ((self.logits, np.log(gmm.weights_)), (self.means, gmm.means_),
-                              (self.logvars, np.log(gmm.covariances_))):
+                              (self.logvars, np.log(variances))):
             target.copy_(torch.from_numpy(value))
 
     def sample(self, n: int, cluster: int | None = None,
