@@ -219,11 +219,20 @@ def test_conv_architecture(digits):
     (DEC, "tol", -0.1), (DEC, "architecture", "rnn"), (DEC, "pretrain_epochs", -1),
     (DEC, "hidden_dims", (64, 0)), (IDEC, "gamma", -1.0), (VaDE, "likelihood", "poisson"),
     (VaDE, "lr_decay", 1.5), (VaDE, "decay_every", 0), (DAC, "gmm_weight", -1.0),
-    (DAC, "d_steps", 0), (DAC, "n_init", 0),
+    (DAC, "d_steps", 0), (DAC, "n_init", 0), (DAC, "covariance", "full"),
+    (DAC, "mixture_lr", 0.0),
 ])
 def test_bad_parameters_are_named(digits, cls, name, value):
     with pytest.raises(ParameterError, match=name.split("_dims")[0]):
         cls(**{"n_clusters": 3, **TINY, name: value}).fit(digits[0][:100])
+
+
+def test_dac_mixture_learns_at_its_own_rate(digits):
+    frozen = DAC(3, **{**TINY, "mixture_lr": 1e-12}).fit(digits[0])
+    moving = DAC(3, **{**TINY, "mixture_lr": 1e-2}).fit(digits[0])
+    start = DAC(3, **{**TINY, "epochs": 1, "mixture_lr": 1e-12}).fit(digits[0])
+    np.testing.assert_allclose(frozen.cluster_centers_, start.cluster_centers_, atol=1e-6)
+    assert np.abs(moving.cluster_centers_ - start.cluster_centers_).max() > 1e-3
 
 
 def test_bad_data_and_unfitted(digits):
