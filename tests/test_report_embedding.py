@@ -136,11 +136,12 @@ def test_plot_embedding_without_colourings(digits, tmp_path):
     _read_png(path)
 
 
-@pytest.mark.skipif(UMAP_INSTALLED, reason="umap-learn is installed")
-def test_umap_missing_raises_parameter_error(digits):
-    X, _ = digits
-    with pytest.raises(ParameterError, match="pip install umap-learn"):
-        embed_2d(X, method="umap")
+@pytest.mark.skipif(not UMAP_INSTALLED, reason="umap-learn is not installed")
+def test_umap_separates_digit_classes(digits):
+    X, y = digits
+    points, _ = embed_2d(X, method="umap", random_state=0)
+    assert points.shape == (400, 2) and points.dtype == np.float32
+    assert cross_val_score(KNeighborsClassifier(5), points, y, cv=3).mean() > 0.8
 
 
 def test_umap_missing_raises_even_when_installed(digits, no_umap):

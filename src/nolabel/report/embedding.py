@@ -83,7 +83,7 @@ def _umap(data: np.ndarray, random_state: int) -> np.ndarray:
             "(or use method='tsne' or 'pca')"
         ) from None
     reducer = umap.UMAP(n_components=2, n_neighbors=min(15, len(data) - 1),
-                        random_state=random_state)
+                        random_state=random_state, n_jobs=1)  # seeded UMAP is serial anyway
     return reducer.fit_transform(data)
 
 
