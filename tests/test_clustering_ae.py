@@ -38,13 +38,7 @@ TINY = {"hidden_dims": (16,), "latent_dim": 2, "pretrain_epochs": 2, "epochs": 2
         "batch_size": 64, "random_state": 5}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

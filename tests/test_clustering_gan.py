@@ -27,13 +27,7 @@ CATGAN = {"batch_size": 32, "epochs": 60, "random_state": 0}
 SHORT = {"epochs": 2, "random_state": 3}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

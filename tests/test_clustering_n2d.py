@@ -19,13 +19,7 @@ SMALL = {"hidden_dims": (64, 64, 128), "latent_dim": 10, "pretrain_epochs": 60,
          "batch_size": 64, "random_state": 0, "device": "cpu"}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

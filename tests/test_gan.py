@@ -5,7 +5,6 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.datasets import load_digits
-from threadpoolctl import threadpool_limits
 from torch import nn
 
 from nolabel import DCGAN, GAN, DataError, NotFittedError, ParameterError, load_model
@@ -20,13 +19,7 @@ SMALL = {"latent_dim": 16, "generator_dims": (64, 64), "discriminator_dims": (64
          "lr": 1e-3}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
