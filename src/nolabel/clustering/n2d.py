@@ -90,9 +90,6 @@ class N2D(MixtureAttributes, AutoEncoderClusterer):
     ``history_`` (``pretrain_loss`` per epoch), ``n_epochs_`` (0: no clustering epochs).
     """
 
-    # The clustering step is not trained by gradient: no optimizer or epochs of its own.
-    epochs, lr, weight_decay, optimizer = 0, 0.0, 0.0, "adam"
-
     def __init__(
         self,
         n_clusters: int = 10,
@@ -137,6 +134,7 @@ class N2D(MixtureAttributes, AutoEncoderClusterer):
         return self.n_clusters if self.n_components is None else self.n_components
 
     def _check_training_params(self) -> None:
+        # The clustering step is not trained by gradient: no optimizer or epochs to check.
         check_int("n_clusters", self.n_clusters, minimum=2)
         check_int("batch_size", self.batch_size)
         check_int("verbose", self.verbose, minimum=0)
