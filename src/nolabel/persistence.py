@@ -52,6 +52,8 @@ class Persistable:
         if isinstance(init, np.ndarray):  # array-valued hyper-parameters travel as tensors
             tensors = {**tensors, "param.init": torch.from_numpy(init)}
             params["init"] = "__tensor__"
+        if not isinstance(params.get("pretrained"), str | Path | None):
+            params["pretrained"] = None  # an estimator: what it gave is in the fitted weights
         meta = {
             "kind": "model",
             "model": self._registry_name,

@@ -8,10 +8,12 @@
 - :class:`AutoEncoderClusterer`: the three phases of DEC, IDEC, VaDE and DAC: pretrain an
   autoencoder on reconstruction, initialise the clusters on its codes (``_initialise``), then
   train the clustering objectives (``_cluster``; by default ``_objectives`` for ``epochs``).
+  ``pretrained`` (a fitted autoencoder or its saved file) replaces the first phase.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -91,6 +93,7 @@ class AutoEncoderClusterer(TransformerMixin, DeepClusterer):
     loss: str
     pretrain_epochs: int
     pretrain_lr: float
+    pretrained: object
 
     # The phases restart the loop, so these estimators write no resumable checkpoints.
     checkpoint_path = None
@@ -129,6 +132,53 @@ class AutoEncoderClusterer(TransformerMixin, DeepClusterer):
             raise ParameterError("channels needs at least one convolution stage, got ()")
         for index, size in enumerate(sizes):
             check_int(f"{name}[{index}]", size)
+
+    def _pretrained_source(self):
+        """The fitted autoencoder ``pretrained`` names, or None: a fitted estimator, one wrapped
+        in sklearn's ``FrozenEstimator`` (which survives ``clone``), or a saved one's path."""
+        source = self.pretrained
+        if source is None:
+            return None
+        if isinstance(source, str | os.PathLike):
+            from nolabel.persistence import load_model
+
+            source = load_model(source, device="cpu")
+        module = getattr(source, "module_", None)
+        if not (hasattr(module, "encoder") and hasattr(module, "decoder")):
+            raise ParameterError(
+                "pretrained must be a fitted autoencoder (AutoEncoder, ConvAutoEncoder, DEC...) "
+                f"or the path of one saved with .save(); got {type(source).__name__}")
+        return source
+
+    def _pretrained_state(self, part: str, state: dict[str, torch.Tensor]
+                          ) -> dict[str, torch.Tensor]:
+        """``state`` of a pretrained ``part`` ("encoder"/"decoder") in this module's layout."""
+        return state
+
+    def _load_pretrained(self, source) -> None:
+        """Copy the pretrained encoder and decoder into ``self.module_``; refuse a mismatch."""
+        fitted_on = getattr(source, "n_features_in_", self.n_features_in_)
+        if fitted_on != self.n_features_in_:
+            raise DataError(f"X has {self.n_features_in_} features but the pretrained "
+                            f"autoencoder was fitted on {fitted_on}")
+        trained_for = getattr(source, "loss", self.loss)
+        if trained_for != self.loss:
+            raise ParameterError(
+                f"the pretrained decoder was trained for loss={trained_for!r} but this "
+                f"{type(self).__name__} reconstructs with loss={self.loss!r}: set the same loss "
+                "(VaDE: likelihood='bernoulli' is loss='bce', 'gaussian' is 'mse')")
+        for part in ("encoder", "decoder"):
+            target = getattr(self.module_, part)
+            ours = target.state_dict()
+            theirs = self._pretrained_state(part, getattr(source.module_, part).state_dict())
+            for name in [*ours, *(name for name in theirs if name not in ours)]:
+                shapes = [tuple(s[name].shape) if name in s else "absent" for s in (theirs, ours)]
+                if shapes[0] != shapes[1]:
+                    raise ParameterError(
+                        f"pretrained {part} does not fit this {type(self).__name__}: its "
+                        f"{name} is {shapes[0]}, here {shapes[1]}; set architecture, "
+                        "hidden_dims/channels and latent_dim to the pretrained autoencoder's")
+            target.load_state_dict(theirs)  # copies: the pretrained model is left as it was
 
     def _autoencoder(self, sample_shape: tuple[int, ...]) -> nn.Module:
         """The MLP or convolutional autoencoder of ``architecture`` (its encoder gives codes)."""
@@ -179,6 +229,7 @@ class AutoEncoderClusterer(TransformerMixin, DeepClusterer):
         self._check_training_params()
         self._check_autoencoder_params()
         self._check_params()
+        pretrained = self._pretrained_source()
         device = resolve_device(self.device)
         self._check_rank(np.shape(X))
         data = check_tensor(X, device=device, min_samples=2)
@@ -190,7 +241,11 @@ class AutoEncoderClusterer(TransformerMixin, DeepClusterer):
         self.n_features_in_ = int(np.prod(self.sample_shape_))
         seed = seed_everything(self.random_state)
         self.module_ = self._build_module(self.sample_shape_).to(device)
-        pretrain_loss = self._pretrain(data, seed)
+        if pretrained is None:
+            pretrain_loss = self._pretrain(data, seed)
+        else:
+            self._load_pretrained(pretrained)
+            pretrain_loss = []
         self._initialise(self._batched(self._code, data), seed)
         result = self._cluster(data, seed)
         self.history_ = {"pretrain_loss": pretrain_loss, **result.history}

@@ -69,6 +69,9 @@ class DAC(MixtureSampling, AutoEncoderClusterer):
     adversarial_weight : weight of the encoder's adversarial (non-saturating) loss.
     d_steps : discriminator steps per mini-batch.
     pretrain_epochs, pretrain_lr : autoencoder pretraining with Adam.
+    pretrained : a fitted autoencoder whose encoder and decoder start the model instead of
+        pretraining (an AutoEncoder, a DEC..., wrapped in sklearn's FrozenEstimator to survive
+        ``clone``), or the path of one saved with ``.save()``; the architecture must match.
     n_init : EM restarts of the diagonal GaussianMixture fitted to the pretrained codes; the
         most likely fit initialises π, μ_c, σ²_c.
     optimizer, lr, weight_decay : the same optimizer for both objectives.
@@ -98,6 +101,7 @@ class DAC(MixtureSampling, AutoEncoderClusterer):
         d_steps: int = 1,
         pretrain_epochs: int = 50,
         pretrain_lr: float = 1e-3,
+        pretrained=None,
         n_init: int = 10,
         optimizer: str = "adam",
         lr: float = 1e-4,
@@ -123,6 +127,7 @@ class DAC(MixtureSampling, AutoEncoderClusterer):
         self.d_steps = d_steps
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
+        self.pretrained = pretrained
         self.n_init = n_init
         self.optimizer = optimizer
         self.lr = lr

@@ -79,6 +79,9 @@ class DEC(AutoEncoderClusterer):
     loss : reconstruction error, ``"mse"`` or ``"bce"`` (data in [0, 1]).
     alpha : degrees of freedom of the Student's t kernel.
     pretrain_epochs, pretrain_lr : autoencoder pretraining with Adam.
+    pretrained : a fitted autoencoder whose encoder and decoder start the model instead of
+        pretraining (an AutoEncoder, a DEC..., wrapped in sklearn's FrozenEstimator to survive
+        ``clone``), or the path of one saved with ``.save()``; the architecture must match.
     n_init : k-means restarts for the initial centres (20 as in the paper).
     update_interval : mini-batch iterations between updates of the target P (140 in the paper
         for MNIST-size data, about half an epoch of 256-sample batches; use fewer on small data).
@@ -106,6 +109,7 @@ class DEC(AutoEncoderClusterer):
         alpha: float = 1.0,
         pretrain_epochs: int = 50,
         pretrain_lr: float = 1e-3,
+        pretrained=None,
         n_init: int = 20,
         update_interval: int = 140,
         tol: float = 1e-3,
@@ -128,6 +132,7 @@ class DEC(AutoEncoderClusterer):
         self.alpha = alpha
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
+        self.pretrained = pretrained
         self.n_init = n_init
         self.update_interval = update_interval
         self.tol = tol
@@ -231,6 +236,7 @@ class IDEC(DEC):
         alpha: float = 1.0,
         pretrain_epochs: int = 50,
         pretrain_lr: float = 1e-3,
+        pretrained=None,
         n_init: int = 20,
         update_interval: int = 140,
         tol: float = 1e-3,
@@ -246,7 +252,8 @@ class IDEC(DEC):
         super().__init__(
             n_clusters, architecture=architecture, hidden_dims=hidden_dims, channels=channels,
             latent_dim=latent_dim, activation=activation, loss=loss, alpha=alpha,
-            pretrain_epochs=pretrain_epochs, pretrain_lr=pretrain_lr, n_init=n_init,
+            pretrain_epochs=pretrain_epochs, pretrain_lr=pretrain_lr, pretrained=pretrained,
+            n_init=n_init,
             update_interval=update_interval, tol=tol, optimizer=optimizer, lr=lr,
             weight_decay=weight_decay, epochs=epochs, batch_size=batch_size,
             random_state=random_state, device=device, verbose=verbose,

@@ -83,6 +83,9 @@ class N2D(MixtureAttributes, AutoEncoderClusterer):
     min_dist : UMAP's minimum distance between embedded points (0 in the paper).
     n_init : EM restarts of the diagonal GaussianMixture fitted to the embedding.
     pretrain_epochs, pretrain_lr : autoencoder pretraining with Adam.
+    pretrained : a fitted autoencoder whose encoder and decoder start the model instead of
+        pretraining (an AutoEncoder, a DEC..., wrapped in sklearn's FrozenEstimator to survive
+        ``clone``), or the path of one saved with ``.save()``; the architecture must match.
     batch_size, random_state, device, verbose : as in :class:`~nolabel.AutoEncoder`.
 
     Attributes: ``labels_``, ``embedding_`` (UMAP embedding of the training codes),
@@ -106,6 +109,7 @@ class N2D(MixtureAttributes, AutoEncoderClusterer):
         n_init: int = 10,
         pretrain_epochs: int = 50,
         pretrain_lr: float = 1e-3,
+        pretrained=None,
         batch_size: int = 256,
         random_state: int | None = None,
         device: str = "auto",
@@ -124,6 +128,7 @@ class N2D(MixtureAttributes, AutoEncoderClusterer):
         self.n_init = n_init
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
+        self.pretrained = pretrained
         self.batch_size = batch_size
         self.random_state = random_state
         self.device = device

@@ -97,6 +97,10 @@ class VaDE(MixtureSampling, AutoEncoderClusterer):
     variance : Gaussian only: ``"learned"`` (one variance per feature) or a fixed number.
     pretrain_epochs, pretrain_lr : autoencoder pretraining with Adam on the reconstruction
         error (cross-entropy for Bernoulli, squared error for Gaussian).
+    pretrained : a fitted autoencoder whose encoder and decoder start the model instead of
+        pretraining (an AutoEncoder, a DEC..., wrapped in sklearn's FrozenEstimator to survive
+        ``clone``), or the path of one saved with ``.save()``; the architecture must match;
+        a plain autoencoder's code becomes the mean of q(z|x).
     n_init : EM restarts of the diagonal GaussianMixture fitted to the pretrained codes; the
         most likely fit initialises π, μ_c, σ²_c.
     optimizer, lr, weight_decay : ELBO optimizer (Adam, lr 2e-3 as in the paper).
@@ -123,6 +127,7 @@ class VaDE(MixtureSampling, AutoEncoderClusterer):
         variance: str | float = "learned",
         pretrain_epochs: int = 50,
         pretrain_lr: float = 1e-3,
+        pretrained=None,
         n_init: int = 10,
         optimizer: str = "adam",
         lr: float = 2e-3,
@@ -145,6 +150,7 @@ class VaDE(MixtureSampling, AutoEncoderClusterer):
         self.variance = variance
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
+        self.pretrained = pretrained
         self.n_init = n_init
         self.optimizer = optimizer
         self.lr = lr
@@ -183,6 +189,23 @@ class VaDE(MixtureSampling, AutoEncoderClusterer):
         return VaDENet(self.n_clusters, sample_shape, self.architecture, self.hidden_dims,
                        self.channels, self.latent_dim, self.activation, self.likelihood,
                        self.variance)
+
+    def _pretrained_state(self, part: str, state: dict[str, torch.Tensor]
+                          ) -> dict[str, torch.Tensor]:
+        """A plain autoencoder's code fills the mean half of the encoder's last layer (the
+        log-variance half is set by ``start_posterior_variance``)."""
+        if part != "encoder":
+            return state
+        ours = self.module_.encoder.state_dict()
+        last = [name for name, m in self.module_.encoder.named_modules()
+                if isinstance(m, nn.Linear)][-1]
+        state = dict(state)
+        for key in (f"{last}.weight", f"{last}.bias"):
+            if key in state and (len(state[key]), len(ours[key])) == (self.latent_dim,
+                                                                      2 * self.latent_dim):
+                state[key] = torch.cat([state[key].to(ours[key].device),
+                                        ours[key][self.latent_dim:]])
+        return state
 
     def _code(self, x: torch.Tensor) -> torch.Tensor:
         return self.module_.encode(x)[0]
