@@ -1,5 +1,7 @@
+import numpy as np
 import pytest
 import torch
+from sklearn.datasets import load_digits
 from threadpoolctl import threadpool_limits
 
 
@@ -11,3 +13,15 @@ def one_thread():
     with threadpool_limits(1):
         yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def digit_classes():
+    """``digit_classes(0, 4, 7)``: those 8x8 digits, pixels in [0, 1] as float32, and labels."""
+    data = load_digits()
+
+    def select(*classes: int):
+        keep = np.isin(data.target, classes)
+        return (data.data[keep] / 16).astype(np.float32), data.target[keep]
+
+    return select

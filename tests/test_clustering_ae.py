@@ -6,7 +6,6 @@ import torch
 from scipy.special import logsumexp
 from scipy.stats import norm
 from sklearn.base import clone
-from sklearn.datasets import load_digits
 from threadpoolctl import threadpool_limits
 
 from nolabel import DAC, DEC, IDEC, DataError, NotFittedError, ParameterError, VaDE, load_model
@@ -42,10 +41,8 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
-def digits():
-    data = load_digits()
-    keep = np.isin(data.target, (0, 4, 7))
-    return (data.data[keep] / 16).astype(np.float32), data.target[keep]
+def digits(digit_classes):
+    return digit_classes(0, 4, 7)
 
 
 @pytest.fixture(scope="module")

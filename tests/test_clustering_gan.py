@@ -5,7 +5,6 @@ import pytest
 import torch
 from scipy.stats import norm
 from sklearn.base import clone
-from sklearn.datasets import load_digits
 from threadpoolctl import threadpool_limits
 
 from nolabel import CatGAN, DataError, InfoGAN, KMeans, NotFittedError, ParameterError, load_model
@@ -31,10 +30,8 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
-def digits():
-    data = load_digits()
-    keep = np.isin(data.target, (0, 1, 6))
-    return (data.data[keep] / 16).astype(np.float32), data.target[keep]
+def digits(digit_classes):
+    return digit_classes(0, 1, 6)
 
 
 @pytest.fixture(scope="module")

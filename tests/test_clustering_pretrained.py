@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.datasets import load_digits
 from sklearn.frozen import FrozenEstimator
 
 from nolabel import DAC, DEC, IDEC, N2D, AutoEncoder, DataError, ParameterError, VaDE, load_model
@@ -15,10 +14,8 @@ NETWORK = {"hidden_dims": (32, 32), "latent_dim": 4}
 
 
 @pytest.fixture(scope="module")
-def digits():
-    data = load_digits()
-    keep = np.isin(data.target, (0, 4, 7))
-    return (data.data[keep] / 16).astype(np.float32), data.target[keep]
+def digits(digit_classes):
+    return digit_classes(0, 4, 7)
 
 
 @pytest.fixture(scope="module")
@@ -92,12 +89,12 @@ def test_a_pretrained_model_that_does_not_fit_is_refused(digits, autoencoder):
     X = digits[0]
     with pytest.raises(ParameterError, match=r"pretrained encoder .*0\.weight.*hidden_dims"):
         DEC(3, hidden_dims=(64, 32), latent_dim=4, pretrained=autoencoder).fit(X)
-    with pytest.raises(ParameterError, match="fitted autoencoder.*AutoEncoder"):
+    with pytest.raises(ParameterError, match=r"fitted autoencoder.*AutoEncoder"):
         DEC(3, **NETWORK, pretrained=AutoEncoder(**NETWORK)).fit(X)
-    with pytest.raises(ParameterError, match="trained for loss='mse'.*VaDE reconstructs "
-                                             "with loss='bce'"):
+    with pytest.raises(ParameterError, match=r"trained for loss='mse'.*VaDE reconstructs "
+                                             r"with loss='bce'"):
         VaDE(3, **NETWORK, pretrained=autoencoder).fit(X)
     with pytest.raises(ParameterError, match="got int"):
         DEC(3, **NETWORK, pretrained=3).fit(X)
-    with pytest.raises(DataError, match="X has 32 features .* fitted on 64"):
+    with pytest.raises(DataError, match=r"X has 32 features .* fitted on 64"):
         DEC(3, **NETWORK, pretrained=autoencoder).fit(X[:, :32])
