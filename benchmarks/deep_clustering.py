@@ -39,7 +39,9 @@ SHARED = ("ae-kmeans", "dec", "idec", "dac", "n2d")  # the methods that can shar
 METHODS = ("kmeans", "ae-kmeans", "dec", "idec", "vade", "dac", "n2d", "infogan", "catgan")
 SCHEDULES = {"fashion-mnist": "Schedule (2 CPU cores, one thread per run): autoencoder methods 10 "
                               "pretraining + 10 clustering epochs, GANs 30 epochs; the papers "
-                              "train several times longer.",
+                              "train several times longer. Runs with shared_pretraining_seconds "
+                              "in the JSON started from one autoencoder pretrained per seed "
+                              "(--shared-pretraining); its time is included.",
              "digits": "Schedule: 100 pretraining epochs, each paper's clustering epochs; "
                        "GANs 100 epochs."}
 PUBLISHED = {"fashion-mnist": "k-means 0.476, DEC 0.583 ± 0.015, ClusterGAN 0.612 ± 0.023, "
