@@ -145,9 +145,12 @@ class AutoEncoderClusterer(TransformerMixin, DeepClusterer):
             source = load_model(source, device="cpu")
         module = getattr(source, "module_", None)
         if not (hasattr(module, "encoder") and hasattr(module, "decoder")):
+            unfitted = (" that is not fitted (sklearn's clone() unfits estimator parameters: "
+                        "wrap it in sklearn.frozen.FrozenEstimator)" if hasattr(source, "fit")
+                        else "")
             raise ParameterError(
                 "pretrained must be a fitted autoencoder (AutoEncoder, ConvAutoEncoder, DEC...) "
-                f"or the path of one saved with .save(); got {type(source).__name__}")
+                f"or the path of one saved with .save(); got {type(source).__name__}{unfitted}")
         return source
 
     def _pretrained_state(self, part: str, state: dict[str, torch.Tensor]
