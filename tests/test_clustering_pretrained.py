@@ -61,11 +61,12 @@ def test_a_saved_file_and_a_frozen_estimator_give_the_same_model(digits, autoenc
     path = autoencoder.save(tmp_path / "ae.safetensors")
     settings = {**NETWORK, "epochs": 3, "update_interval": 10, "random_state": 2}
     from_object = DEC(3, pretrained=autoencoder, **settings).fit(X)
-    from_file = DEC(3, pretrained=str(path), **settings).fit(X)
+    from_file = DEC(3, pretrained=path, **settings).fit(X)
     from_clone = clone(DEC(3, pretrained=FrozenEstimator(autoencoder), **settings)).fit(X)
     for other in (from_file, from_clone):
         np.testing.assert_array_equal(other.labels_, from_object.labels_)
         np.testing.assert_allclose(other.transform(X), from_object.transform(X), atol=1e-6)
+    assert load_model(from_file.save(tmp_path / "dec.safetensors")).pretrained == str(path)
 
 
 def test_a_model_fitted_from_an_estimator_saves_and_loads(digits, autoencoder, tmp_path):

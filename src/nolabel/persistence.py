@@ -7,6 +7,7 @@ and never unpickles anything.
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,10 @@ class Persistable:
         if isinstance(init, np.ndarray):  # array-valued hyper-parameters travel as tensors
             tensors = {**tensors, "param.init": torch.from_numpy(init)}
             params["init"] = "__tensor__"
-        if not isinstance(params.get("pretrained"), str | Path | None):
+        pretrained = params.get("pretrained")
+        if isinstance(pretrained, os.PathLike):
+            params["pretrained"] = os.fspath(pretrained)
+        elif not isinstance(pretrained, str | None):
             params["pretrained"] = None  # an estimator: what it gave is in the fitted weights
         meta = {
             "kind": "model",

@@ -71,7 +71,8 @@ class DAC(MixtureSampling, AutoEncoderClusterer):
     pretrain_epochs, pretrain_lr : autoencoder pretraining with Adam.
     pretrained : a fitted autoencoder whose encoder and decoder start the model instead of
         pretraining (an AutoEncoder, a DEC..., wrapped in sklearn's FrozenEstimator to survive
-        ``clone``), or the path of one saved with ``.save()``; the architecture must match.
+        ``clone``), or the path of one saved with ``.save()``; architecture and loss
+        must match.
     n_init : EM restarts of the diagonal GaussianMixture fitted to the pretrained codes; the
         most likely fit initialises π, μ_c, σ²_c.
     optimizer, lr, weight_decay : the same optimizer for both objectives.

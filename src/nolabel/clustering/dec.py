@@ -81,7 +81,8 @@ class DEC(AutoEncoderClusterer):
     pretrain_epochs, pretrain_lr : autoencoder pretraining with Adam.
     pretrained : a fitted autoencoder whose encoder and decoder start the model instead of
         pretraining (an AutoEncoder, a DEC..., wrapped in sklearn's FrozenEstimator to survive
-        ``clone``), or the path of one saved with ``.save()``; the architecture must match.
+        ``clone``), or the path of one saved with ``.save()``; architecture and loss
+        must match.
     n_init : k-means restarts for the initial centres (20 as in the paper).
     update_interval : mini-batch iterations between updates of the target P (140 in the paper
         for MNIST-size data, about half an epoch of 256-sample batches; use fewer on small data).

@@ -85,7 +85,8 @@ class N2D(MixtureAttributes, AutoEncoderClusterer):
     pretrain_epochs, pretrain_lr : autoencoder pretraining with Adam.
     pretrained : a fitted autoencoder whose encoder and decoder start the model instead of
         pretraining (an AutoEncoder, a DEC..., wrapped in sklearn's FrozenEstimator to survive
-        ``clone``), or the path of one saved with ``.save()``; the architecture must match.
+        ``clone``), or the path of one saved with ``.save()``; architecture and loss
+        must match.
     batch_size, random_state, device, verbose : as in :class:`~nolabel.AutoEncoder`.
 
     Attributes: ``labels_``, ``embedding_`` (UMAP embedding of the training codes),

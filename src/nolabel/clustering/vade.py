@@ -99,7 +99,8 @@ class VaDE(MixtureSampling, AutoEncoderClusterer):
         error (cross-entropy for Bernoulli, squared error for Gaussian).
     pretrained : a fitted autoencoder whose encoder and decoder start the model instead of
         pretraining (an AutoEncoder, a DEC..., wrapped in sklearn's FrozenEstimator to survive
-        ``clone``), or the path of one saved with ``.save()``; the architecture must match;
+        ``clone``), or the path of one saved with ``.save()``; architecture and loss
+        must match;
         a plain autoencoder's code becomes the mean of q(z|x).
     n_init : EM restarts of the diagonal GaussianMixture fitted to the pretrained codes; the
         most likely fit initialises π, μ_c, σ²_c.
