@@ -83,22 +83,26 @@ def locked(path: Path):
 
 def shared_autoencoder(dataset: str, seed: int, X: np.ndarray):
     """The seed's pretrained autoencoder and the seconds its fit took: fitted by the first
-    run that asks (others wait on the lock), then read from the cache."""
+    run that asks (others wait on the lock), then read from the cache if its SHA-256 holds."""
     from nolabel import AutoEncoder, load_model
+    from nolabel._atomic import atomic_write
+    from nolabel.data.download import sha256_file
 
     CACHE.mkdir(exist_ok=True)
     path = CACHE / f"{dataset}-seed{seed}-{pretrain_epochs(dataset)}epochs.safetensors"
-    timing = path.with_suffix(".json")
+    record = path.with_suffix(".json")
     with locked(path.with_suffix(".lock")):
-        if not (path.exists() and timing.exists()):
+        cached = json.loads(record.read_text()) if record.exists() else {}
+        if not (path.exists() and cached.get("sha256") == sha256_file(path)):
             start = time.perf_counter()
             model = AutoEncoder(10, hidden_dims=(500, 500, 2000), epochs=pretrain_epochs(dataset),
                                 batch_size=256, lr=1e-3, random_state=seed, device="cpu").fit(X)
             seconds = time.perf_counter() - start
-            model.save(path)
-            timing.write_text(json.dumps({"seconds": seconds}))
-            log(f"{dataset} seed {seed}: autoencoder pretrained in {seconds:.0f} s -> {path}")
-    return load_model(path), json.loads(timing.read_text())["seconds"]
+            cached = {"seconds": seconds, "sha256": sha256_file(model.save(path))}
+            with atomic_write(record) as file:
+                file.write(json.dumps(cached).encode())
+            log(f"{dataset} seed {seed}: autoencoder pretrained in {cached['seconds']:.0f} s")
+    return load_model(path), cached["seconds"]
 
 
 def build(method: str, seed: int, dataset: str, pretrained=None):
