@@ -1,4 +1,8 @@
 import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,7 +26,7 @@ def test_unknown_model_suggests_the_closest():
 def test_loading_a_model_from_another_version_warns_with_both(tmp_path, monkeypatch):
     X = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
     path = tmp_path / "km.safetensors"
-    monkeypatch.setattr(nolabel, "__version__", "0.0.1")
+    monkeypatch.setattr(nolabel._version, "__version__", "0.0.1")
     KMeans(2, random_state=0).fit(X).save(path)
     monkeypatch.undo()
     expected = rf"saved by nolabel 0\.0\.1; this is nolabel {nolabel.__version__}"
@@ -85,3 +89,39 @@ def test_capabilities_are_read_from_the_methods():
     assert caps["autoencoder"].detect and not caps["autoencoder"].likelihood  # -recon. error
     assert caps["pca"].reconstruct and caps["autoencoder"].reconstruct
     assert caps["conv-autoencoder"].any_shape and not caps["kmeans"].any_shape
+
+
+_EVERY_MODULE = """
+import importlib, json, pkgutil
+from nolabel import registry  # the package root runs first, as for any submodule
+before = [e.name for e in registry.entries()]
+import nolabel
+for module in pkgutil.walk_packages(nolabel.__path__, "nolabel."):
+    if not module.name.endswith(".__main__"):  # that one runs the command line
+        importlib.import_module(module.name)
+print(json.dumps({"before": before, "after": [e.name for e in registry.entries()],
+                  "classes": sorted({e.cls.__module__ for e in registry.entries()})}))
+"""
+
+
+def test_importing_the_registry_alone_registers_every_estimator():
+    # The registry imports no estimator (they import it): what makes it complete is that the
+    # package root, which imports every estimator package, runs before any submodule. Any
+    # module whose import registers another estimator would show up in "after".
+    done = subprocess.run([sys.executable, "-c", _EVERY_MODULE], capture_output=True,
+                          text=True, check=True, timeout=300)
+    names = __import__("json").loads(done.stdout.splitlines()[-1])
+    assert names["before"] == names["after"], (
+        f"registered only once their module is imported: "
+        f"{sorted(set(names['after']) - set(names['before']))}; import them in their package")
+    assert {"kmeans", "dec", "vae", "gan", "pixelcnn"} <= set(names["before"])
+    assert {m.split(".")[1] for m in names["classes"]} == {"classical", "clustering", "models"}
+
+
+def test_the_version_lives_in_one_place_that_setuptools_reads():
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    attr = pyproject["tool"]["setuptools"]["dynamic"]["version"]["attr"]
+    module, _, name = attr.rpartition(".")
+    assert module == "nolabel._version"
+    assert getattr(nolabel._version, name) == nolabel.__version__
+    assert re.fullmatch(r"\d+\.\d+\.\d+\S*", nolabel.__version__)

@@ -1,7 +1,6 @@
 """nolabel: learning from unlabeled data with generative models."""
 
-__version__ = "0.1.0"
-
+from nolabel._version import __version__
 from nolabel.classical import (
     DBSCAN,
     PCA,

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from nolabel import registry
+from nolabel import _version, registry
 from nolabel.errors import CheckpointError, ParameterError
 from nolabel.train.checkpoint import read_tensors, write_tensors
 
@@ -45,8 +45,6 @@ class Persistable:
 
     def save(self, path: str | Path) -> Path:
         """Write the fitted estimator to ``path`` (a ``.safetensors`` file), atomically."""
-        from nolabel import __version__
-
         tensors, state = self._get_state()
         params = self.get_params(deep=False)
         init = params.get("init")
@@ -63,7 +61,7 @@ class Persistable:
             "model": self._registry_name,
             "params": _jsonable(params),
             "state": _jsonable(state),
-            "nolabel_version": __version__,
+            "nolabel_version": _version.__version__,
         }
         return write_tensors(path, tensors, meta)
 
@@ -87,14 +85,12 @@ def load_model(path: str | Path, device: str | None = None):
     """Load an estimator written by ``save``; refuses anything that is not a nolabel model.
 
     ``device`` overrides the saved one (e.g. ``"cpu"`` for a model fitted on a GPU)."""
-    from nolabel import __version__
-
     tensors, meta = read_tensors(path)
     name, params, state = _model_header(path, meta)
     saved_version = meta.get("nolabel_version")
-    if saved_version != __version__:
+    if saved_version != _version.__version__:
         warnings.warn(
-            f"{path} was saved by nolabel {saved_version}; this is nolabel {__version__}",
+            f"{path} was saved by nolabel {saved_version}; this is nolabel {_version.__version__}",
             stacklevel=2,
         )
     try:

@@ -3,6 +3,13 @@
 The CLI, saved models, configs and benchmarks find estimators here by name, so adding a
 model means registering it, never adding an ``if/elif`` branch somewhere else. What a model
 can do (cluster, embed, detect, sample...) is read from its methods by :func:`capabilities`.
+
+Estimators register themselves where they are defined (``@register``), so this module imports
+none of them: they import it. The registry is complete once the package root ``nolabel`` has
+been imported, because it imports every estimator package (``classical``, ``clustering``,
+``models``) and Python runs it before any submodule, this one included: whoever can call
+:func:`get` has loaded every estimator. ``tests/test_registry.py`` checks that importing every
+module of the package registers nothing more.
 """
 
 from __future__ import annotations
@@ -118,8 +125,7 @@ def register(name: str, description: str):
 
 
 def get(name: str) -> Entry:
-    import nolabel  # noqa: F401  (importing the package registers every estimator)
-
+    """The entry of the estimator registered as ``name`` (case-insensitive, ``_`` = ``-``)."""
     key = name.lower().replace("_", "-")
     if key not in _ENTRIES:
         close = difflib.get_close_matches(key, list(_ENTRIES), n=1)
@@ -131,8 +137,7 @@ def get(name: str) -> Entry:
 
 
 def entries() -> list[Entry]:
-    import nolabel  # noqa: F401
-
+    """Every registered estimator, sorted by name."""
     return [_ENTRIES[name] for name in sorted(_ENTRIES)]
 
 

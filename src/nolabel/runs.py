@@ -30,7 +30,7 @@ def new_run_dir(out: str | Path | None, prefix: str) -> Path:
 
 
 def environment() -> dict[str, str]:
-    from nolabel import __version__
+    from nolabel._version import __version__
 
     return {"nolabel": __version__, "torch": torch.__version__, "numpy": np.__version__,
             "python": platform.python_version()}

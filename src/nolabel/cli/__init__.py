@@ -8,7 +8,7 @@ import sys
 import textwrap
 import warnings
 
-from nolabel import __version__
+from nolabel._version import __version__
 from nolabel.errors import NolabelError
 
 

@@ -11,11 +11,7 @@ gives the standard FID as well.
     result = sample_quality(vae, test, network)   # any model with .sample, or an array
 """
 
-from nolabel.metrics.generation.cache import (
-    build_feature_network,
-    default_recipe,
-    feature_network_path,
-)
+from nolabel.metrics.generation.cache import default_recipe, feature_network_path
 from nolabel.metrics.generation.coverage import ClassCoverage, class_coverage, cluster_coverage
 from nolabel.metrics.generation.frechet import (
     feature_stats,
@@ -24,10 +20,14 @@ from nolabel.metrics.generation.frechet import (
 )
 from nolabel.metrics.generation.inception import InceptionFID, inception_fid
 from nolabel.metrics.generation.manifold import PrecisionRecall, precision_recall
-from nolabel.metrics.generation.network import FeatureNet, FeatureNetwork
+from nolabel.metrics.generation.network import (
+    FeatureNet,
+    FeatureNetwork,
+    build_feature_network,
+    train_feature_network,
+)
 from nolabel.metrics.generation.quality import SampleQuality, sample_quality
 from nolabel.metrics.generation.recipe import Recipe
-from nolabel.metrics.generation.training import train_feature_network
 
 __all__ = [
     "ClassCoverage",

@@ -3,10 +3,16 @@
 Its role is that of Inception in FID, for data where no pretrained network can be had: the
 Fréchet distance and precision/recall are computed on its ``feature_dim`` ReLU features, and
 its predicted classes tell which classes the samples cover.
+
+Training (:func:`train_feature_network`) and the per-dataset cache
+(:func:`build_feature_network`, behind ``FeatureNetwork.for_dataset``) live here with the
+class, which they build: the training loop and the cache's paths and splits sit below, in
+``training`` and ``cache``, and know nothing of this module.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,12 +22,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nolabel._version import __version__
+from nolabel.data.registry import get_dataset
 from nolabel.errors import CheckpointError
 from nolabel.metrics._labels import check_labels
 from nolabel.metrics.generation._images import check_images
-from nolabel.metrics.generation._verified import read_verified, write_verified
+from nolabel.metrics.generation._verified import read_verified, sidecar_path, write_verified
+from nolabel.metrics.generation.cache import default_recipe, feature_network_path, labelled_splits
 from nolabel.metrics.generation.recipe import Recipe
+from nolabel.metrics.generation.training import check_labelled, fit_classifier
 from nolabel.nets.conv import ConvEncoder
+
+logger = logging.getLogger(__name__)
 
 _BATCH = 1024
 _KIND = "feature-network"
@@ -64,9 +76,6 @@ class FeatureNetwork:
     @classmethod
     def for_dataset(cls, dataset: str, *, verbose: int = 1) -> FeatureNetwork:
         """The cached network of a named dataset, trained first if there is none yet."""
-        # Imported here: the cache module builds FeatureNetwork objects itself.
-        from nolabel.metrics.generation.cache import build_feature_network
-
         return build_feature_network(dataset, verbose=verbose)
 
     @property
@@ -94,8 +103,6 @@ class FeatureNetwork:
         return float(np.mean(self.predict(images) == check_labels(labels, "labels")))
 
     def _meta(self) -> dict[str, Any]:
-        from nolabel import __version__
-
         return {"kind": _KIND, "dataset": self.dataset, "image_shape": list(self.image_shape),
                 "n_classes": self.n_classes, "recipe": self.recipe.to_dict(),
                 "test_accuracy": self.test_accuracy, "train_seconds": self.train_seconds,
@@ -125,3 +132,50 @@ class FeatureNetwork:
         return cls(module, image_shape=meta["image_shape"], n_classes=meta["n_classes"],
                    recipe=recipe, dataset=meta["dataset"], test_accuracy=meta["test_accuracy"],
                    train_seconds=meta["train_seconds"])
+
+
+def train_feature_network(
+    images: Any, labels: Any, recipe: Recipe | None = None, *, dataset: str = "data",
+    verbose: int = 0,
+) -> FeatureNetwork:
+    """Train a :class:`FeatureNetwork` on images (n, c, h, w) in [0, 1] and labels 0..K-1.
+
+    Weights are initialised from ``recipe.seed`` in a forked RNG, so the caller's global
+    torch state is untouched.
+    """
+    recipe = Recipe() if recipe is None else recipe
+    x, y, n_classes = check_labelled(images, labels)
+    image_shape = tuple(x.shape[1:])
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(recipe.seed)
+        module = FeatureNet(image_shape, recipe.channels, recipe.feature_dim, n_classes)
+    seconds = fit_classifier(module, x, y, recipe, dataset=dataset, verbose=verbose)
+    return FeatureNetwork(module, image_shape=image_shape, n_classes=n_classes, recipe=recipe,
+                          dataset=dataset, train_seconds=seconds)
+
+
+def build_feature_network(
+    dataset: str, *, force: bool = False, recipe: Recipe | None = None, verbose: int = 1
+) -> FeatureNetwork:
+    """The cached feature network of a named dataset; trained (and cached) when needed.
+
+    Trains when there is no cached network, when ``force``, or when the cached one was made
+    with another recipe than ``recipe`` (default: :func:`~.cache.default_recipe`). A cached
+    file that fails its SHA-256 check raises :class:`~nolabel.errors.ChecksumError`;
+    ``force=True`` replaces it. Where the cache lives: :func:`~.cache.feature_network_path`.
+    """
+    name = get_dataset(dataset).name
+    recipe = default_recipe(name) if recipe is None else recipe
+    path = feature_network_path(name)
+    if not force and path.is_file() and sidecar_path(path).is_file():
+        network = FeatureNetwork.load(path)
+        if network.recipe == recipe:
+            return network
+        logger.warning("the cached feature network %s was trained with %s; training it again "
+                       "with %s", path, network.recipe, recipe)
+    train, test = labelled_splits(name)
+    logger.info("training the feature network of %s on %d images", name, train.n_samples)
+    network = train_feature_network(train.X, train.y, recipe, dataset=name, verbose=verbose)
+    network.test_accuracy = network.accuracy(test.X, test.y)
+    network.save(path)
+    return network

@@ -1,9 +1,10 @@
-"""Training a feature network on labelled images: fixed seed, fixed epochs, on the CPU.
+"""Training a feature network's classifier on labelled images: fixed seed and epochs, CPU.
 
-Weights are initialised from ``recipe.seed`` (in a forked RNG, so the caller's global torch
-state is untouched) and batches ordered by the training loop's own generator from the same
-seed: the same recipe on the same data gives identical weights on the same machine and torch
-build (another thread count or CPU may change the last bits of the convolutions' sums).
+Batches are ordered by the training loop's own generator seeded from ``recipe.seed`` (the
+weights are initialised from the same seed by :func:`~.network.train_feature_network`): the
+same recipe on the same data gives identical weights on the same machine and torch build
+(another thread count or CPU may change the last bits of the convolutions' sums). This module
+knows only the ``nn.Module`` it trains, not :class:`~.network.FeatureNetwork`, which uses it.
 """
 
 from __future__ import annotations
@@ -13,16 +14,17 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from nolabel.errors import DataError
 from nolabel.metrics._labels import check_labels
 from nolabel.metrics.generation._images import check_images
-from nolabel.metrics.generation.network import FeatureNet, FeatureNetwork
 from nolabel.metrics.generation.recipe import Recipe
 from nolabel.train import Objective, TrainConfig, fit
 
 
-def _check_labelled(images: Any, labels: Any) -> tuple[torch.Tensor, torch.Tensor, int]:
+def check_labelled(images: Any, labels: Any) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Images (n, c, h, w) and labels 0..K-1 as tensors, with the number of classes K."""
     x = check_images(images)
     y = check_labels(labels, "labels")
     if len(y) != len(x):
@@ -35,19 +37,11 @@ def _check_labelled(images: Any, labels: Any) -> tuple[torch.Tensor, torch.Tenso
     return torch.from_numpy(x), torch.from_numpy(y), n_classes
 
 
-def train_feature_network(
-    images: Any, labels: Any, recipe: Recipe | None = None, *, dataset: str = "data",
-    verbose: int = 0,
-) -> FeatureNetwork:
-    """Train a :class:`FeatureNetwork` on images (n, c, h, w) in [0, 1] and labels 0..K-1."""
-    recipe = Recipe() if recipe is None else recipe
-    x, y, n_classes = _check_labelled(images, labels)
-    image_shape = tuple(x.shape[1:])
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(recipe.seed)
-        module = FeatureNet(image_shape, recipe.channels, recipe.feature_dim, n_classes)
+def fit_classifier(module: nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: Recipe, *,
+                   dataset: str, verbose: int) -> float:
+    """Train ``module`` (images -> class logits) on the cross-entropy; the seconds it took."""
 
-    def cross_entropy(net: FeatureNet, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    def cross_entropy(net: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
         return F.cross_entropy(net(batch[0]), batch[1])
 
     optimizer = torch.optim.Adam(module.parameters(), lr=recipe.lr)
@@ -56,5 +50,4 @@ def train_feature_network(
                          description=f"feature network ({dataset})")
     start = time.perf_counter()
     fit(module, (x, y), [Objective("cross_entropy", cross_entropy, optimizer)], config)
-    return FeatureNetwork(module, image_shape=image_shape, n_classes=n_classes, recipe=recipe,
-                          dataset=dataset, train_seconds=time.perf_counter() - start)
+    return time.perf_counter() - start
