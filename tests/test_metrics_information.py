@@ -103,6 +103,20 @@ def test_mutual_information_of_labels_equals_sklearn(seed):
     a = rng.integers(-1, 4, size=150)
     b = np.where(rng.random(150) < 0.5, a, rng.integers(0, 6, size=150))
     assert info.mutual_information_labels(a, b) == pytest.approx(mutual_info_score(a, b))
+    assert info.mutual_information_labels(a, b, base=2) == pytest.approx(
+        mutual_info_score(a, b) / math.log(2)
+    )
+
+
+def test_mutual_information_of_labels_hand_worked():
+    # Identical balanced binary labelings share one bit; crossed ones share nothing.
+    assert info.mutual_information_labels([0, 0, 1, 1], [5, 5, 7, 7], base=2) == pytest.approx(1.0)
+    assert info.mutual_information_labels([0, 0, 1, 1], [0, 1, 0, 1]) == pytest.approx(0.0)
+    assert info.mutual_information_labels(
+        np.array([0.0, 0.0, 1.0, 1.0]), [-1, -1, 3, 3]
+    ) == pytest.approx(math.log(2))
+    with pytest.raises(ParameterError, match="base must not be 1"):
+        info.mutual_information_labels([0, 1], [0, 1], base=1)
 
 
 def test_gaussian_kl_matches_torch_distributions():

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.metrics.cluster import contingency_matrix
 
 from nolabel.errors import DataError
 
@@ -60,9 +61,10 @@ def check_label_pair(
 
 
 def contingency(rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Counts of each (row label, column label) pair, with the sorted labels of both axes."""
-    row_labels, row_index = np.unique(rows, return_inverse=True)
-    column_labels, column_index = np.unique(columns, return_inverse=True)
-    cells = row_index * column_labels.size + column_index
-    counts = np.bincount(cells, minlength=row_labels.size * column_labels.size)
-    return counts.reshape(row_labels.size, column_labels.size), row_labels, column_labels
+    """Counts of each (row label, column label) pair, with the sorted labels of both axes.
+
+    The counts are scikit-learn's ``contingency_matrix``, whose rows and columns follow the
+    sorted distinct labels (``np.unique``), which are returned with it.
+    """
+    counts = contingency_matrix(rows, columns)
+    return counts, np.unique(rows), np.unique(columns)

@@ -1,10 +1,10 @@
 """Scores of an anomaly detector against known anomalies: ROC AUC and average precision.
 
-Both follow scikit-learn's definitions exactly (``roc_auc_score`` and
-``average_precision_score``), ties included, but are written here on plain numpy. Labels are
-binary (``1``/``True`` = positive); a higher score means "more positive". nolabel's
-estimators score the other way round (``score_samples`` is higher for MORE NORMAL samples),
-which :func:`anomaly_scores` takes care of.
+Both are scikit-learn's ``roc_auc_score`` and ``average_precision_score``; what this module
+adds is the checking of their inputs (tensors accepted, errors that name the argument and the
+bad value). Labels are binary (``1``/``True`` = positive); a higher score means "more
+positive". nolabel's estimators score the other way round (``score_samples`` is higher for
+MORE NORMAL samples), which :func:`anomaly_scores` takes care of.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.stats import rankdata
+from sklearn.metrics import average_precision_score, roc_auc_score
 
 from nolabel.errors import DataError, ParameterError
 from nolabel.metrics._labels import as_flat_array
@@ -72,28 +72,8 @@ def _check_pair(
     return positive, score
 
 
-def _roc_auc(positive: np.ndarray, score: np.ndarray) -> float:
-    # Mann-Whitney U: the probability that a random positive outscores a random negative,
-    # ties counting one half, which average ranks give exactly.
-    n_positive = int(positive.sum())
-    n_negative = positive.size - n_positive
-    rank_sum = float(rankdata(score, method="average")[positive].sum())
-    return (rank_sum - n_positive * (n_positive + 1) / 2) / (n_positive * n_negative)
-
-
-def _average_precision(positive: np.ndarray, score: np.ndarray) -> float:
-    order = np.argsort(score, kind="stable")[::-1]
-    sorted_score = score[order]
-    # One threshold per distinct score: the last position of each group of tied scores.
-    ends = np.r_[np.flatnonzero(np.diff(sorted_score)), score.size - 1]
-    true_positives = np.cumsum(positive[order])[ends]
-    precision = true_positives / (ends + 1)
-    recall = true_positives / true_positives[-1]
-    return float(np.sum(np.diff(recall, prepend=0.0) * precision))
-
-
 def roc_auc(y_true: Any, y_score: Any) -> float:
-    """Area under the ROC curve, equal to ``sklearn.metrics.roc_auc_score``.
+    """Area under the ROC curve: ``sklearn.metrics.roc_auc_score`` on checked inputs.
 
     Parameters
     ----------
@@ -107,18 +87,18 @@ def roc_auc(y_true: Any, y_score: Any) -> float:
     float
         1 for a perfect ranking, 0.5 for a random one, 0 for a reversed one.
     """
-    return _roc_auc(*_check_pair(y_true, y_score, ("y_true", "y_score"), need_both=True))
+    positive, score = _check_pair(y_true, y_score, ("y_true", "y_score"), need_both=True)
+    return float(roc_auc_score(positive, score))
 
 
 def average_precision(y_true: Any, y_score: Any) -> float:
-    """Average precision, equal to ``sklearn.metrics.average_precision_score``.
+    """Average precision: ``sklearn.metrics.average_precision_score`` on checked inputs.
 
     ``sum_n (R_n - R_{n-1}) P_n`` over the distinct score thresholds, highest first, where
     tied scores enter together. Needs at least one positive; all-positive labels give 1.
     """
-    return _average_precision(
-        *_check_pair(y_true, y_score, ("y_true", "y_score"), need_both=False)
-    )
+    positive, score = _check_pair(y_true, y_score, ("y_true", "y_score"), need_both=False)
+    return float(average_precision_score(positive, score))
 
 
 def anomaly_scores(is_anomaly: Any, normality: Any) -> dict[str, float]:
@@ -130,8 +110,8 @@ def anomaly_scores(is_anomaly: Any, normality: Any) -> dict[str, float]:
     """
     positive, score = _check_pair(is_anomaly, normality, ("is_anomaly", "normality"), True)
     return {
-        "auroc": float(_roc_auc(positive, -score)),
-        "average_precision": _average_precision(positive, -score),
+        "auroc": float(roc_auc_score(positive, -score)),
+        "average_precision": float(average_precision_score(positive, -score)),
     }
 
 
