@@ -13,6 +13,7 @@ from nolabel.models.gan import (
     discriminator_loss,
     generator_loss,
     gradient_penalty,
+    mode_coverage,
 )
 
 SMALL = {"latent_dim": 16, "generator_dims": (64, 64), "discriminator_dims": (64, 64),
@@ -232,25 +233,54 @@ def test_bad_data_and_unfitted_use(digits, images):
         _ = DCGAN().generator_
 
 
-# -- the mode-collapse check after fit ----------------------------------------------------------
-def _fit_with_samples(digits, samples):
-    model = GAN(**SMALL, epochs=1, random_state=0)
+# -- the mode-collapse check, an explicit function ----------------------------------------------
+def _fitted_with_samples(digits, samples):
+    model = GAN(**SMALL, epochs=1, random_state=0).fit(digits[:1200])
     model.sample = lambda n, random_state=None: samples[np.arange(n) % len(samples)]
-    return model.fit(digits[:1200])
+    return model
 
 
-def test_fit_warns_when_samples_collapse_onto_one_mode(digits):
-    with pytest.warns(UserWarning, match="possible mode collapse"):
-        model = _fit_with_samples(digits, digits[1200:1201])
-    assert model.coverage_.mode_collapse and model.coverage_.sample_classes <= 2
+def test_mode_coverage_flags_samples_collapsed_onto_one_mode(digits):
+    coverage = mode_coverage(_fitted_with_samples(digits, digits[1200:1201]), digits[:1200])
+    assert coverage.mode_collapse and coverage.sample_classes <= 2
+    assert "mode collapse" in coverage.warning
 
 
-def test_fit_is_quiet_when_samples_cover_the_data(digits, recwarn):
-    model = _fit_with_samples(digits, digits[1200:])
-    assert not model.coverage_.mode_collapse and model.coverage_.sample_classes >= 8
+def test_mode_coverage_passes_samples_that_cover_the_data(digits):
+    coverage = mode_coverage(_fitted_with_samples(digits, digits[1200:]), digits[:1200])
+    assert not coverage.mode_collapse and coverage.sample_classes >= 8
+
+
+def test_fit_runs_no_coverage_check(digits, recwarn):
+    model = GAN(**SMALL, epochs=1, random_state=0).fit(digits[:300])
+    assert not hasattr(model, "coverage_")
     assert not [w for w in recwarn if "mode collapse" in str(w.message)]
 
 
-def test_feature_network_parameter_is_checked(digits):
+def test_feature_network_argument_is_checked(digits):
+    model = GAN(**SMALL, epochs=1, random_state=0).fit(digits[:300])
     with pytest.raises(ParameterError, match="feature_network"):
-        GAN(**SMALL, epochs=1, feature_network=3).fit(digits)
+        mode_coverage(model, digits[:300], feature_network=3)
+
+
+# -- WGAN-GP: the paper's settings unless the user sets them --------------------------------------
+def test_wgan_gp_takes_its_papers_settings_and_a_critic_without_dropout(digits):
+    images = digits[:64].reshape(-1, 1, 8, 8)
+    model = DCGAN(8, channels=(4, 8), loss="wgan-gp", epochs=1, random_state=0).fit(images)
+    assert model._training_settings() == (5, 1e-4, (0.0, 0.9))
+    assert not [m for m in model.discriminator_.modules() if isinstance(m, nn.Dropout)
+                and m.p > 0]
+    optimizer_settings = DCGAN(8, loss="wgan-gp", lr=3e-4, d_steps=2)._training_settings()
+    assert optimizer_settings == (2, 3e-4, (0.0, 0.9))
+    assert DCGAN()._training_settings() == (1, 2e-4, (0.5, 0.999))
+    with pytest.raises(ParameterError, match="without dropout"):
+        DCGAN(8, channels=(4, 8), loss="wgan-gp", dropout=0.3, epochs=1).fit(images)
+
+
+def test_gradient_penalty_is_unchanged_by_the_loss_scale():
+    torch.manual_seed(0)
+    critic = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+    real, fake, mix = torch.randn(5, 3), torch.randn(5, 3), torch.rand(5)
+    plain = gradient_penalty(lambda x: critic(x).squeeze(1), real, fake, mix)
+    scaled = gradient_penalty(lambda x: critic(x).squeeze(1), real, fake, mix, scale=65536.0)
+    assert torch.allclose(plain, scaled, rtol=1e-5)

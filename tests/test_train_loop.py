@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from nolabel import CheckpointError, ParameterError, TrainingError
-from nolabel.train import Objective, TrainConfig, fit, load_checkpoint, options, read_tensors
+from nolabel.train import Callbacks, Objective, TrainConfig, fit, load_checkpoint, read_tensors
 
 
 def _regression_data(n=64, seed=0):
@@ -76,10 +76,13 @@ def test_nan_loss_names_epoch_and_keeps_last_good_weights():
 
     objectives = [Objective("mse", exploding, torch.optim.SGD(module.parameters(), lr=0.01))]
     snapshots = []
+
+    class Snapshots(Callbacks):
+        def on_epoch_end(self, epoch, means):
+            snapshots.append({k: v.clone() for k, v in module.state_dict().items()})
+
     with pytest.raises(TrainingError, match=r"mse|loss.*epoch 3, batch 2 of 4.*learning rate"):
-        fit(module, _regression_data(), objectives, _config(5),
-            on_epoch_end=lambda e, m: snapshots.append(
-                {k: v.clone() for k, v in module.state_dict().items()}))
+        fit(module, _regression_data(), objectives, _config(5), callbacks=Snapshots())
     assert len(snapshots) == 2
     for key, value in module.state_dict().items():
         assert torch.isfinite(value).all()
@@ -146,8 +149,7 @@ def test_gradient_clipping_bounds_every_step():
 
     objectives[0].optimizer.step = recording_step
     x, y = _regression_data()
-    with options(grad_clip=0.5):
-        fit(module, (x, y * 100), objectives, _config(2))
+    fit(module, (x, y * 100), objectives, _config(2, grad_clip=0.5))
     assert len(norms) == 8 and max(norms) <= 0.5 + 1e-5
     module, objectives = _setup(lr=1.0)
     objectives[0].optimizer.step = recording_step
@@ -159,19 +161,16 @@ def test_gradient_clipping_bounds_every_step():
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 def test_mixed_precision_trains_and_keeps_float32_weights(precision):
     module, objectives = _setup()
-    with options(precision=precision):
-        result = fit(module, _regression_data(), objectives, _config(15))
+    result = fit(module, _regression_data(), objectives, _config(15, precision=precision))
     assert result.history["loss"][-1] < 0.3 * result.history["loss"][0]
     assert all(p.dtype == torch.float32 for p in module.parameters())
 
 
-def test_bad_training_options_are_refused():
-    with pytest.raises(ParameterError, match="precision"), options(precision="fp8"):
-        pass
-    with pytest.raises(ParameterError, match="grad_clip"), options(grad_clip=-1.0):
-        pass
-    with pytest.raises(ParameterError, match="unknown training option"), options(lr=1):
-        pass
+def test_bad_training_settings_are_refused():
+    with pytest.raises(ParameterError, match="precision"):
+        _config(1, precision="fp8")
+    with pytest.raises(ParameterError, match="grad_clip"):
+        _config(1, grad_clip=-1.0)
 
 
 class _Rows:
@@ -200,3 +199,53 @@ def test_row_sources_train_like_tensors():
     assert in_memory.history["loss"] == from_rows.history["loss"]
     for a, b in zip(module.parameters(), module2.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+class _Counter(Callbacks):
+    """Stops at iteration ``stop``; counts calls in a tensor that checkpoints carry."""
+
+    def __init__(self, stop=None):
+        self.stop, self.seen = stop, torch.zeros(1)
+
+    def before_batch(self, iteration):
+        self.seen += 1
+        return self.stop is not None and iteration >= self.stop
+
+    def state_dict(self):
+        return {"seen": self.seen}
+
+    def load_state_dict(self, tensors):
+        self.seen.copy_(tensors["seen"])
+
+
+def test_a_callback_stops_training_and_a_resume_after_the_stop_trains_no_more(tmp_path):
+    module, objectives = _setup()
+    path = tmp_path / "checkpoint.safetensors"
+    result = fit(module, _regression_data(), objectives,
+                 _config(10, checkpoint_path=path), callbacks=_Counter(stop=6))
+    assert result.stopped and result.epochs_run == 2  # 4 batches an epoch: stopped in the 2nd
+    assert len(result.history["loss"]) == 2
+    weights = {k: v.clone() for k, v in module.state_dict().items()}
+    again = fit(module, _regression_data(), objectives, _config(10), resume_from=path,
+                callbacks=_Counter(stop=6))
+    assert again.stopped and again.epochs_run == 2
+    assert all(torch.equal(v, module.state_dict()[k]) for k, v in weights.items())
+
+
+def test_callback_state_travels_in_checkpoints(tmp_path):
+    module, objectives = _setup()
+    path = tmp_path / "checkpoint.safetensors"
+    fit(module, _regression_data(), objectives, _config(2, checkpoint_path=path),
+        callbacks=_Counter())
+    module, objectives = _setup()
+    counter = _Counter()
+    fit(module, _regression_data(), objectives, _config(3), resume_from=path, callbacks=counter)
+    assert float(counter.seen) == 12  # 8 batches before the checkpoint, 4 after
+
+
+def test_a_checkpoint_of_another_phase_is_refused(tmp_path):
+    module, objectives = _setup()
+    path = tmp_path / "checkpoint.safetensors"
+    fit(module, _regression_data(), objectives, _config(1, checkpoint_path=path, phase="pretrain"))
+    with pytest.raises(CheckpointError, match="pretrain"):
+        fit(module, _regression_data(), objectives, _config(2, phase="cluster"), resume_from=path)

@@ -1,9 +1,10 @@
-"""Device choice and seeding shared by every estimator."""
+"""Device choice and private seeding shared by every estimator."""
 
 from __future__ import annotations
 
 import os
-import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -32,20 +33,33 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     return resolved
 
 
-def seed_everything(random_state: int | None) -> int:
-    """Seed Python, numpy and torch from one integer and return the seed used.
-
-    ``None`` draws a fresh seed, so runs differ but the seed can still be recorded.
-    """
+def resolve_seed(random_state: int | None) -> int:
+    """The integer seed of ``random_state``; ``None`` draws a fresh one, so runs differ but
+    the seed can still be recorded. Nothing global is seeded: estimators draw from private
+    generators (see :func:`private_torch_rng`)."""
     if random_state is None:
-        random_state = int(np.random.SeedSequence().generate_state(1)[0])
+        return int(np.random.SeedSequence().generate_state(1)[0])
     if not isinstance(random_state, int | np.integer) or isinstance(random_state, bool):
         raise ParameterError(f"random_state must be an int or None, got {random_state!r}")
-    seed = int(random_state) % (2**32)
-    random.seed(seed)
-    np.random.seed(seed)  # noqa: NPY002  (code outside nolabel may use the legacy global RNG)
-    torch.manual_seed(seed)
-    return seed
+    return int(random_state) % (2**32)
+
+
+@contextmanager
+def private_torch_rng(seed: int, device: torch.device) -> Iterator[None]:
+    """Run a block on torch's default generators seeded with ``seed`` and give the caller's
+    states back afterwards.
+
+    Weight initialisation, dropout and ``randn_like`` inside the block draw from a stream of
+    their own (what a checkpoint saves and resume restores), and code around the estimator
+    sees the global generators exactly as it left them, as with scikit-learn.
+    """
+    cuda = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.random.default_generator.manual_seed(seed)
+        if cuda:
+            with torch.cuda.device(cuda[0]):
+                torch.cuda.manual_seed(seed)
+        yield
 
 
 def torch_generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:

@@ -228,3 +228,137 @@ def check_betas(betas: Any) -> tuple[float, float]:
         if check_float(f"betas[{index}]", beta, minimum=0.0) >= 1.0:
             raise ParameterError(f"betas[{index}] must be below 1, got {beta}")
     return float(betas[0]), float(betas[1])
+
+
+# -- hyper-parameters, declared once per class and checked at fit -------------------------------
+class Constraint:
+    """One hyper-parameter's allowed values; ``check`` raises a ParameterError naming it."""
+
+    def check(self, name: str, value: Any) -> None:
+        raise NotImplementedError
+
+
+class Int(Constraint):
+    def __init__(self, minimum: int = 1) -> None:
+        self.minimum = minimum
+
+    def check(self, name: str, value: Any) -> None:
+        check_int(name, value, minimum=self.minimum)
+
+
+class Float(Constraint):
+    """A finite number ``>= minimum`` (``>`` when ``strict``) and ``< below`` when given."""
+
+    def __init__(self, minimum: float | None = None, *, strict: bool = False,
+                 below: float | None = None, at_most: float | None = None) -> None:
+        self.minimum, self.strict, self.below, self.at_most = minimum, strict, below, at_most
+
+    def check(self, name: str, value: Any) -> None:
+        number = check_float(name, value, minimum=self.minimum, strict=self.strict)
+        if self.below is not None and number >= self.below:
+            raise ParameterError(f"{name} must be below {self.below:g}, got {number:g}")
+        if self.at_most is not None and number > self.at_most:
+            raise ParameterError(f"{name} must be at most {self.at_most:g}, got {number:g}")
+
+
+class Choice(Constraint):
+    def __init__(self, *choices: Any) -> None:
+        self.choices = choices
+
+    def check(self, name: str, value: Any) -> None:
+        check_choice(name, value, self.choices)
+
+
+class Bool(Constraint):
+    def check(self, name: str, value: Any) -> None:
+        if not isinstance(value, bool | np.bool_):
+            raise ParameterError(f"{name} must be True or False, got {value!r}")
+
+
+class Sizes(Constraint):
+    """Layer sizes: a sequence of positive integers, at least ``min_length`` of them."""
+
+    def __init__(self, min_length: int = 0, what: str = "layer") -> None:
+        self.min_length, self.what = min_length, what
+
+    def check(self, name: str, value: Any) -> None:
+        if isinstance(value, str) or not isinstance(value, list | tuple | np.ndarray):
+            raise ParameterError(f"{name} must be a sequence of sizes, got {value!r}")
+        if len(value) < self.min_length:
+            raise ParameterError(f"{name} needs at least {self.min_length} {self.what}(s), "
+                                 f"got {tuple(value)}")
+        for index, size in enumerate(value):
+            check_int(f"{name}[{index}]", size)
+
+
+class Betas(Constraint):
+    def check(self, name: str, value: Any) -> None:
+        check_betas(value)
+
+
+class Seed(Constraint):
+    def check(self, name: str, value: Any) -> None:
+        if value is not None and (isinstance(value, bool)
+                                  or not isinstance(value, int | np.integer)):
+            raise ParameterError(f"{name} must be an int or None, got {value!r}")
+
+
+class Optional(Constraint):
+    """``None`` or a value ``inner`` accepts."""
+
+    def __init__(self, inner: Constraint) -> None:
+        self.inner = inner
+
+    def check(self, name: str, value: Any) -> None:
+        if value is not None:
+            self.inner.check(name, value)
+
+
+class OneOf(Constraint):
+    """A value one of ``constraints`` accepts; the first one's message otherwise."""
+
+    def __init__(self, *constraints: Constraint) -> None:
+        self.constraints = constraints
+
+    def check(self, name: str, value: Any) -> None:
+        errors = []
+        for constraint in self.constraints:
+            try:
+                constraint.check(name, value)
+                return
+            except ParameterError as exc:
+                errors.append(exc)
+        raise errors[0]
+
+
+class Anything(Constraint):
+    """Checked elsewhere (e.g. ``pretrained``, resolved when it is used)."""
+
+    def check(self, name: str, value: Any) -> None:
+        return None
+
+
+def validate_parameters(estimator: Any) -> None:
+    """Check every hyper-parameter of ``estimator`` against the ``_parameter_constraints``
+    its classes declare (merged along the MRO, subclasses win), then the cross-parameter
+    ``_parameter_rules``: functions of the estimator that return an error message or None.
+
+    The one place hyper-parameters are validated, run at the start of ``fit`` only, as in
+    scikit-learn, so ``set_params``, ``clone`` and loading never raise on them.
+    """
+    constraints: dict[str, Constraint] = {}
+    rules: list = []
+    for cls in reversed(type(estimator).__mro__):
+        constraints.update(cls.__dict__.get("_parameter_constraints", {}))
+        rules.extend(cls.__dict__.get("_parameter_rules", ()))
+    params = estimator.get_params(deep=False)  # a base may declare what a subclass lacks
+    for name, constraint in constraints.items():
+        if name in params:
+            constraint.check(name, params[name])
+    for rule in rules:
+        message = rule(estimator)
+        if message:
+            raise ParameterError(message)
+
+
+Constraints = dict[str, Constraint]  # a class's ``_parameter_constraints``

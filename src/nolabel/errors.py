@@ -57,3 +57,7 @@ __all__ = [
     "ParameterError",
     "TrainingError",
 ]
+
+
+class EmptyClusterWarning(UserWarning):
+    """A clusterer ended with clusters that hold no training sample; the message names them."""

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, DensityMixin
 
-from nolabel._device import resolve_device, seed_everything, torch_generator
+from nolabel._device import resolve_device, resolve_seed, torch_generator
 from nolabel._validation import (
     as_output,
     check_choice,
@@ -120,7 +120,7 @@ def _weighted_moments(X: torch.Tensor, weights: torch.Tensor, covariance: str | 
 
 
 def _generator(random_state) -> torch.Generator:
-    return torch_generator(seed_everything(random_state))
+    return torch_generator(resolve_seed(random_state))
 
 
 # -- one Gaussian -------------------------------------------------------------------------

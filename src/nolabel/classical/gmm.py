@@ -18,7 +18,7 @@ import torch
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.exceptions import ConvergenceWarning
 
-from nolabel._device import resolve_device, seed_everything, torch_generator
+from nolabel._device import resolve_device, resolve_seed, torch_generator
 from nolabel._validation import (
     as_output,
     check_choice,
@@ -366,7 +366,7 @@ class GaussianMixture(Persistable, DensityMixin, BaseEstimator):
             return self._fit_sharded(X, device)
         data = check_tensor(X, device=device, allow_nd=False).double()
         means_init = self._check_params(*data.shape, device)
-        generator = torch_generator(seed_everything(self.random_state))
+        generator = torch_generator(resolve_seed(self.random_state))
         scale = float(data.var(dim=0, unbiased=False).mean()) or 1.0
         # EM runs on centred data: second moments minus squared means then lose no precision.
         offset = data.mean(0)
@@ -413,7 +413,7 @@ class GaussianMixture(Persistable, DensityMixin, BaseEstimator):
                 "'kmeans', 'k-means++' or 'random_from_data' for data on disk or split "
                 "across processes"
             )
-        seed = seed_everything(self.random_state)
+        seed = resolve_seed(self.random_state)
         generator = torch_generator(seed)
         offset, variance = _sharded.moments(shard)
         scale = float(variance.mean()) or 1.0
@@ -517,7 +517,7 @@ class GaussianMixture(Persistable, DensityMixin, BaseEstimator):
         """Draw ``n_samples`` points; returns (X, component labels), sorted by component."""
         check_is_fitted(self, ["means_"])
         check_int("n_samples", n_samples)
-        generator = torch_generator(seed_everything(self.random_state))
+        generator = torch_generator(resolve_seed(self.random_state))
         weights = torch.from_numpy(self.weights_)
         labels = torch.multinomial(weights, n_samples, replacement=True, generator=generator)
         labels = labels.sort().values

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 
-from nolabel._device import resolve_device, seed_everything, torch_generator
+from nolabel._device import resolve_device, resolve_seed, torch_generator
 from nolabel._validation import (
     check_choice,
     check_float,
@@ -118,7 +118,7 @@ class KMeans(Persistable, ClusterMixin, TransformerMixin, BaseEstimator):
         data = check_tensor(X, device=device)
         data = data.reshape(data.shape[0], -1)
         n_init = self._check_params(data.shape[0])
-        seed = seed_everything(self.random_state)
+        seed = resolve_seed(self.random_state)
         generator = torch_generator(seed)
         x_sq = row_norms_sq(data)
         finite_inertia(float(x_sq.double().sum()))  # refuse overflowing data before the runs
@@ -138,7 +138,7 @@ class KMeans(Persistable, ClusterMixin, TransformerMixin, BaseEstimator):
     def _fit_sharded(self, X, device: torch.device) -> KMeans:
         shard = _sharded.Shard(X, device)
         n_init = self._check_params(shard.n_total)
-        seed = seed_everything(self.random_state)
+        seed = resolve_seed(self.random_state)
         generator = torch_generator(seed)
         tol = _sharded.mean_variance(shard) * self.tol
         best = None

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from nolabel._chunks import RowSource
-from nolabel._device import resolve_device, seed_everything, torch_generator
+from nolabel._device import resolve_device, resolve_seed, torch_generator
 from nolabel._validation import check_float, check_int, check_is_fitted, check_n_features
 from nolabel.classical._kmeans_core import assign, finite_inertia, row_norms_sq
 from nolabel.classical.kmeans import KMeans
@@ -146,7 +146,7 @@ class MiniBatchKMeans(KMeans):
         device = resolve_device(self.device)
         source = RowSource(X, device)
         n_init = self._check_minibatch_params(source.n_samples)
-        generator = torch_generator(seed_everything(self.random_state))
+        generator = torch_generator(resolve_seed(self.random_state))
         start, variance = self._initialise(source, n_init, generator)
         state = _Centers(start)
         tol = self.tol * variance
@@ -193,7 +193,7 @@ class MiniBatchKMeans(KMeans):
         batch = source.read(0, source.n_samples)
         if not hasattr(self, "cluster_centers_"):
             self._check_minibatch_params(source.n_samples)
-            self._generator = torch_generator(seed_everything(self.random_state))
+            self._generator = torch_generator(resolve_seed(self.random_state))
             self._state = _Centers(self._initial_centers(batch, row_norms_sq(batch),
                                                          self._generator))
             self.n_features_in_ = source.n_features

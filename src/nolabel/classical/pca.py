@@ -39,7 +39,7 @@ import torch
 from scipy.linalg import blas
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 
-from nolabel._device import resolve_device, seed_everything, torch_generator
+from nolabel._device import resolve_device, resolve_seed, torch_generator
 from nolabel._validation import (
     as_output,
     check_choice,
@@ -317,7 +317,7 @@ class PCA(Persistable, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         normalizer = self.power_iteration_normalizer
         if normalizer == "auto":
             normalizer = "none" if n_iter <= 2 else "LU"
-        generator = torch_generator(seed_everything(self.random_state))
+        generator = torch_generator(resolve_seed(self.random_state))
         M = centred if n >= d else centred.T  # the range finder works on the shorter side
         Q = randomized_range(M, size, n_iter, normalizer, generator)
         B = matmul(M.T, Q).T.double()  # Q^T M

@@ -15,8 +15,8 @@ from nolabel.cli.data import DataSpec, fingerprint, model_input, prepare
 from nolabel.cli.options import add_command, add_data_source, add_preprocessing, add_runtime
 from nolabel.errors import DataError, ParameterError
 from nolabel.runs import Run, environment, new_run_dir, write_json, write_run
-from nolabel.train import distributed, options
-from nolabel.train.options import PRECISIONS
+from nolabel.train import distributed
+from nolabel.train.precision import CHOICES as PRECISIONS
 
 # Parameters the command line sets from its own options, so that there is one way to set each.
 _OWNED = {"random_state": "--seed", "device": "--device", "verbose": "--verbose"}
@@ -62,18 +62,25 @@ def _data_spec(args: argparse.Namespace, from_file: dict[str, Any], seed: int) -
     return spec
 
 
-def _build(entry: registry.Entry, params: dict, seed: int, device: str, verbose: int):
-    owned = {"random_state": seed, "device": device, "verbose": verbose}
+def _build(entry: registry.Entry, params: dict, seed: int, device: str,
+           args: argparse.Namespace):
+    owned = {"random_state": seed, "device": device, "verbose": args.verbose}
+    # --precision and --grad-clip are short for --param precision=... / grad_clip=...
+    shortcuts = {"precision": args.precision, "grad_clip": args.grad_clip}
+    params = {**params, **{k: v for k, v in shortcuts.items() if v is not None}}
     defaults = entry.defaults
     return entry.cls(**params, **{k: v for k, v in owned.items() if k in defaults})
 
+    unknown = [k for k in params if k not in defaults]
+    if unknown:
+        raise ParameterError(f"{entry.name} is not a neural model: it has no "
+                             f"{', '.join('--' + k.replace('_', '-') for k in unknown)}")
 
 def _fit(model: Any, name: str, X, data, args: argparse.Namespace) -> None:
     if distributed.is_distributed() and getattr(model, "_combines_processes", False):
         X = X[distributed.shard_rows(len(X))]  # it sums statistics over processes itself
     try:
-        with options(precision=args.precision, grad_clip=args.grad_clip):
-            model.fit(X)
+        model.fit(X)
     except DataError as exc:
         hint = " (on the command line: --scale minmax)" if "[0, 1]" in str(exc) else ""
         raise DataError(f"{name} cannot be fitted on {data.name} (samples of shape "
@@ -98,7 +105,7 @@ def run_fit(args: argparse.Namespace) -> int:
     if not spec.source:
         raise ParameterError("give --data NAME_OR_PATH (or --config with a \"data\" source)")
     data, spec = prepare(spec)
-    model = _build(entry, params, seed, device, args.verbose)
+    model = _build(entry, params, seed, device, args)
     caps = registry.capabilities(model)
     say = print if args.verbose else (lambda *a, **k: None)
     say(f"nolabel fit: {entry.name} on {data.name}: {data.n_samples} samples of shape "
@@ -115,8 +122,7 @@ def run_fit(args: argparse.Namespace) -> int:
                       "sample_shape": list(data.sample_shape), "has_labels": data.y is not None,
                       "sha256": fingerprint(data.X)},
         "seed": seed, "device": device, "device_used": str(resolved),
-        "training": {"precision": args.precision, "grad_clip": args.grad_clip,
-                     "processes": distributed.world_size()},
+        "training": {"processes": distributed.world_size()},
         "versions": environment(), "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "fit_seconds": round(time.perf_counter() - start, 2),
     }
@@ -167,9 +173,10 @@ def add_parser(commands) -> None:
     parser.add_argument("--out", default=None,
                         help="run folder to write (default runs/MODEL-<timestamp>)")
     parser.add_argument("--no-report", action="store_true", help="skip figures and report.html")
-    parser.add_argument("--precision", choices=tuple(PRECISIONS), default="32",
-                        help="neural models: 32 (default), or bf16/fp16 mixed precision "
-                        "(autocast; fp16 with loss scaling), mainly for GPUs")
+    parser.add_argument("--precision", choices=tuple(PRECISIONS), default=None,
+                        help="neural models (= --param precision=...): 32, bf16, fp16 (mixed "
+                        "precision, loss scaling for fp16) or auto (bf16 where the hardware "
+                        "has it); default: the model's")
     parser.add_argument("--grad-clip", type=float, default=None, metavar="NORM",
                         help="neural models: clip each step's gradient norm to NORM")
     add_runtime(parser, "random seed of the model, the data order and --limit (default 0)")

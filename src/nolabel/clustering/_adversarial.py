@@ -8,16 +8,20 @@ layer of the MLP, or the flattened last convolution stage of the DCGAN discrimin
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
 from nolabel._validation import (
+    Betas,
+    Choice,
+    Constraints,
+    Float,
+    Int,
+    Sizes,
     as_output,
-    check_betas,
-    check_choice,
-    check_float,
     check_int,
     check_is_fitted,
 )
@@ -65,28 +69,18 @@ class AdversarialClusterer(DeepClusterer):
     def _image_input(self) -> bool:
         return getattr(self, "architecture_", None) == "conv"
 
-    def _check_training_params(self) -> None:
-        super()._check_training_params()
-        check_int("latent_dim", self.latent_dim)
-        check_float("generator_lr", self.generator_lr, minimum=0.0, strict=True)
-        check_betas(self.betas)
-        for name in ("generator_dims", "discriminator_dims", "channels"):
-            if len(getattr(self, name)) == 0:
-                raise ParameterError(f"{name} needs at least one layer, got ()")
-            for index, size in enumerate(getattr(self, name)):
-                check_int(f"{name}[{index}]", size)
-        if check_float("dropout", self.dropout, minimum=0.0) >= 1.0:
-            raise ParameterError(f"dropout must be below 1, got {self.dropout}")
-        check_choice("generator_activation", self.generator_activation, ACTIVATIONS)
+    _parameter_constraints: ClassVar[Constraints] = {
+        "architecture": Choice(*ARCHITECTURES), "latent_dim": Int(),
+        "generator_lr": Float(0.0, strict=True), "betas": Betas(),
+        "generator_dims": Sizes(1), "discriminator_dims": Sizes(1), "channels": Sizes(1),
+        "dropout": Float(0.0, below=1.0), "generator_activation": Choice(*ACTIVATIONS),
+    }
 
-    def fit(self, X, y=None, *, resume_from=None):
-        """Train both players on ``X`` in [0, 1]; ``labels_`` holds the training clusters.
-        ``architecture="auto"`` picks ``"conv"`` for images (n, c, h, w) or (n, h, w)."""
-        check_choice("architecture", self.architecture, ARCHITECTURES)
+    def _configure(self, sample_shape: tuple[int, ...]) -> None:
+        """``architecture="auto"``: ``"conv"`` for images (n, c, h, w) or (n, h, w)."""
         self.architecture_ = self.architecture
         if self.architecture == "auto":
-            self.architecture_ = "conv" if np.ndim(X) in (3, 4) else "mlp"
-        return super().fit(X, y, resume_from=resume_from)
+            self.architecture_ = "conv" if len(sample_shape) in (2, 3) else "mlp"
 
     def _check_data(self, X: torch.Tensor) -> None:
         super()._check_data(X)

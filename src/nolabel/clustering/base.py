@@ -3,44 +3,43 @@
 - :class:`DeepClusterer`: the clustering interface on top of :class:`NeuralEstimator`. A
   subclass provides ``_cluster_probabilities`` (a batch in network view -> (n, n_clusters)
   probabilities); ``predict_proba``, ``predict`` (argmax), ``fit_predict``, ``labels_`` (the
-  predictions on the training data, set by ``fit``) and saving them come from here. Single-phase
-  models (InfoGAN, CatGAN) use :meth:`NeuralEstimator.fit` as it is, through this class's ``fit``.
-- :class:`AutoEncoderClusterer`: the three phases of DEC, IDEC, VaDE and DAC: pretrain an
+  predictions on the training data, set by ``fit``, with a warning naming emptied clusters) and
+  saving them come from here.
+- :class:`AutoEncoderClusterer`: the phases of DEC, IDEC, VaDE, DAC and N2D: pretrain an
   autoencoder on reconstruction, initialise the clusters on its codes (``_initialise``), then
-  train the clustering objectives (``_cluster``; by default ``_objectives`` for ``epochs``).
-  ``pretrained`` (a fitted autoencoder or its saved file) replaces the first phase.
+  train the clustering objectives (``_cluster_phase``; by default ``_objectives`` for
+  ``epochs``). ``pretrained`` (a fitted autoencoder or its saved file) replaces pretraining.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 import torch
 from sklearn.base import ClusterMixin, TransformerMixin
 from torch import nn
 
-from nolabel._device import resolve_device, seed_everything
-from nolabel._validation import as_output, check_choice, check_float, check_int, check_tensor
-from nolabel.errors import DataError, ParameterError
+from nolabel._validation import Anything, Choice, Constraints, Float, Int, Sizes, as_output
+from nolabel.errors import DataError, EmptyClusterWarning, ParameterError
 from nolabel.models.autoencoder import ConvAutoEncoderNet, MLPAutoEncoder, reconstruction_error
-from nolabel.models.base import NeuralEstimator
-from nolabel.train import Objective, TrainConfig, TrainResult, fit, make_optimizer
+from nolabel.models.base import NeuralEstimator, Phase
+from nolabel.nets.mlp import ACTIVATIONS
+from nolabel.train import Objective, make_optimizer
 
 
 class DeepClusterer(ClusterMixin, NeuralEstimator):
     """Base of the neural clustering estimators; subclasses set ``n_clusters`` in ``__init__``."""
 
     n_clusters: int
+    _parameter_constraints: ClassVar[Constraints] = {"n_clusters": Int(2)}
 
     def _cluster_probabilities(self, x: torch.Tensor) -> torch.Tensor:
         """Soft assignment of a batch (network view) to the clusters, shape (n, n_clusters)."""
         raise NotImplementedError
-
-    def _check_training_params(self) -> None:
-        super()._check_training_params()
-        check_int("n_clusters", self.n_clusters, minimum=2)
 
     def _check_data(self, X: torch.Tensor) -> None:
         """Subclasses that add checks call this too."""
@@ -48,15 +47,19 @@ class DeepClusterer(ClusterMixin, NeuralEstimator):
             raise DataError(f"n_clusters={self.n_clusters} is larger than the number of "
                             f"samples ({len(X)})")
 
-    def _training_labels(self, X) -> None:
-        labels = self.predict(X)
-        self.labels_ = labels.cpu().numpy() if torch.is_tensor(labels) else labels
-
-    def fit(self, X, y=None, *, resume_from=None):
-        """Train on ``X``; ``labels_`` holds the clusters of the training samples."""
-        super().fit(X, y, resume_from=resume_from)
-        self._training_labels(X)
-        return self
+    def _fitted(self, data) -> None:
+        """``labels_``: the clusters of the training samples (read again from disk if need be)."""
+        probabilities = self._batched(self._cluster_probabilities, data)
+        self.labels_ = probabilities.argmax(1).cpu().numpy()
+        counts = np.bincount(self.labels_, minlength=self.n_clusters)
+        empty = np.flatnonzero(counts == 0)
+        if len(empty):
+            warnings.warn(
+                f"{type(self).__name__}: {len(empty)} of {self.n_clusters} clusters hold no "
+                f"training sample (clusters {', '.join(map(str, empty.tolist()))}); the largest "
+                f"holds {counts.max() / counts.sum():.0%} of the data. Training merged them: "
+                "try more data, fewer clusters, or another random_state.",
+                EmptyClusterWarning, stacklevel=3)
 
     def predict_proba(self, X):
         """Probability of every cluster for every sample, shape (n_samples, n_clusters)."""
@@ -79,10 +82,14 @@ class DeepClusterer(ClusterMixin, NeuralEstimator):
 
 class AutoEncoderClusterer(TransformerMixin, DeepClusterer):
     """Pretrained-autoencoder clustering. The module has ``encoder`` and ``decoder``
-    submodules; subclasses provide ``_initialise`` and ``_objectives`` (or ``_cluster``).
+    submodules; subclasses provide ``_initialise`` and ``_objectives`` (or ``_cluster_phase``).
 
-    ``history_`` holds the pretraining curve as ``pretrain_loss`` next to the clustering
-    phase's keys; ``n_epochs_`` counts clustering epochs.
+    Two phases run through the one fit pipeline (so ``.npy`` input, checkpoints and exact
+    resume work in both): ``"pretrain"`` (the autoencoder on reconstruction, replaced by a
+    copy of ``pretrained`` when given) and ``"cluster"`` (``_initialise`` on the codes, then
+    the clustering objectives). ``history_`` holds the pretraining curve as
+    ``pretrain_loss`` next to the clustering phase's keys; ``n_epochs_`` counts clustering
+    epochs.
     """
 
     architecture: str
@@ -95,9 +102,16 @@ class AutoEncoderClusterer(TransformerMixin, DeepClusterer):
     pretrain_lr: float
     pretrained: object
 
-    # The phases restart the loop, so these estimators write no resumable checkpoints.
-    checkpoint_path = None
-    checkpoint_every = 1
+    _parameter_constraints: ClassVar[Constraints] = {
+        "architecture": Choice("mlp", "conv"), "latent_dim": Int(),
+        "loss": Choice("mse", "bce"), "pretrain_epochs": Int(0),
+        "pretrain_lr": Float(0.0, strict=True), "hidden_dims": Sizes(),
+        "channels": Sizes(), "activation": Choice(*ACTIVATIONS), "pretrained": Anything(),
+    }
+    _parameter_rules = (
+        lambda self: ("channels needs at least one convolution stage, got ()"
+                      if self.architecture == "conv" and len(self.channels) == 0 else None),
+    )
 
     @property
     def _image_input(self) -> bool:
@@ -109,29 +123,18 @@ class AutoEncoderClusterer(TransformerMixin, DeepClusterer):
         return tags
 
     # -- to provide in subclasses ---------------------------------------------------------
-    def _check_params(self) -> None:
-        """Model-specific hyper-parameter checks, run before anything is built."""
-
     def _initialise(self, codes: torch.Tensor, seed: int) -> None:
         """Set the cluster parameters of ``self.module_`` from the pretrained codes."""
         raise NotImplementedError
 
-    def _cluster(self, data: torch.Tensor, seed: int) -> TrainResult:
-        return self._train(self._objectives(self.module_), (data,), self.epochs, seed)
+    def _cluster_phase(self, data, seed: int) -> Phase:
+        """Initialise the clusters on the codes, then train ``_objectives`` for ``epochs``."""
+        return Phase("cluster", self.epochs, lambda: self._objectives(self.module_),
+                     lambda: (data,), start=lambda: self._initialise_on(data, seed))
 
     # -- shared ---------------------------------------------------------------------------
-    def _check_autoencoder_params(self) -> None:
-        check_choice("architecture", self.architecture, ("mlp", "conv"))
-        check_int("latent_dim", self.latent_dim)
-        check_choice("loss", self.loss, ("mse", "bce"))
-        check_int("pretrain_epochs", self.pretrain_epochs, minimum=0)
-        check_float("pretrain_lr", self.pretrain_lr, minimum=0.0, strict=True)
-        name = "hidden_dims" if self.architecture == "mlp" else "channels"
-        sizes = getattr(self, name)
-        if self.architecture == "conv" and len(sizes) == 0:
-            raise ParameterError("channels needs at least one convolution stage, got ()")
-        for index, size in enumerate(sizes):
-            check_int(f"{name}[{index}]", size)
+    def _initialise_on(self, data, seed: int) -> None:
+        self._initialise(self._batched(self._code, data), seed)
 
     def _pretrained_source(self):
         """The fitted autoencoder ``pretrained`` names, or None: a fitted estimator, one wrapped
@@ -205,56 +208,29 @@ class AutoEncoderClusterer(TransformerMixin, DeepClusterer):
         """Per-sample reconstruction error of a batch through the code (``loss``)."""
         return reconstruction_error(self.module_.decoder(self._code(x)), x, self.loss)
 
-    def _train(self, objectives: list[Objective], tensors: tuple[torch.Tensor, ...],
-               epochs: int, seed: int, *, shuffle: bool = True,
-               on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
-               ) -> TrainResult:
-        """Run the training loop on ``self.module_`` (batches of ``batch_size``)."""
-        config = TrainConfig(epochs=epochs, batch_size=self.batch_size,
-                             device=tensors[0].device, seed=seed, shuffle=shuffle,
-                             verbose=self.verbose, description=type(self).__name__)
-        return fit(self.module_, tensors, objectives, config, on_epoch_end=on_epoch_end)
-
-    def _pretrain(self, data: torch.Tensor, seed: int) -> list[float]:
-        """Train encoder and decoder on reconstruction alone; return the loss per epoch."""
-        if self.pretrain_epochs == 0:
-            return []
+    def _pretrain_objectives(self) -> list[Objective]:
+        """Encoder and decoder on reconstruction alone, with Adam at ``pretrain_lr``."""
         parameters = [*self.module_.encoder.parameters(), *self.module_.decoder.parameters()]
         optimizer = make_optimizer("adam", parameters, float(self.pretrain_lr))
+
         def loss(net: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
             return self._reconstruction(batch[0]).mean()
 
-        objective = Objective("pretrain", loss, optimizer)
-        return self._train([objective], (data,), self.pretrain_epochs, seed).history["loss"]
+        return [Objective("pretrain", loss, optimizer)]
 
-    def fit(self, X, y=None):
-        """Pretrain, initialise the clusters on the codes, train the clustering objectives."""
-        self._check_training_params()
-        self._check_autoencoder_params()
-        self._check_params()
+    def _phases(self, data, seed: int) -> list[Phase]:
         pretrained = self._pretrained_source()
-        device = resolve_device(self.device)
-        self._check_rank(np.shape(X))
-        data = check_tensor(X, device=device, min_samples=2)
-        if self._image_input and data.ndim == 3:
-            data = data.unsqueeze(1)
-        self._check_data(data)
-        self.sample_shape_ = tuple(int(s) for s in data.shape[1:])
-        data = self._network_view(data)
-        self.n_features_in_ = int(np.prod(self.sample_shape_))
-        seed = seed_everything(self.random_state)
-        self.module_ = self._build_module(self.sample_shape_).to(device)
         if pretrained is None:
-            pretrain_loss = self._pretrain(data, seed)
+            pretrain = Phase("pretrain", self.pretrain_epochs, self._pretrain_objectives,
+                             lambda: (data,))
         else:
-            self._load_pretrained(pretrained)
-            pretrain_loss = []
-        self._initialise(self._batched(self._code, data), seed)
-        result = self._cluster(data, seed)
-        self.history_ = {"pretrain_loss": pretrain_loss, **result.history}
-        self.n_epochs_ = result.epochs_run
-        self._training_labels(X)
-        return self
+            pretrain = Phase("pretrain", 0, self._pretrain_objectives, lambda: (data,),
+                             start=lambda: self._load_pretrained(pretrained))
+        return [pretrain, self._cluster_phase(data, seed)]
+
+    def _run_phases(self, *args, **kwargs) -> None:
+        super()._run_phases(*args, **kwargs)
+        self.history_.setdefault("pretrain_loss", [])
 
     def transform(self, X):
         """Latent codes, shape (n_samples, latent_dim); deterministic."""

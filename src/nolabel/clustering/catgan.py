@@ -105,6 +105,8 @@ class CatGAN(AdversarialClusterer):
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
+        precision: str = "32",
+        grad_clip: float | None = None,
         checkpoint_path: str | None = None,
         checkpoint_every: int = 1,
     ) -> None:
@@ -126,6 +128,8 @@ class CatGAN(AdversarialClusterer):
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.precision = precision
+        self.grad_clip = grad_clip
         self.checkpoint_path = checkpoint_path
         self.checkpoint_every = checkpoint_every
 

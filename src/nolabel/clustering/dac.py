@@ -18,11 +18,12 @@ mixture's most probable component for the code, argmax_c p(c | f(x)).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import torch
 from torch import nn
 
-from nolabel._validation import check_choice, check_float, check_int
+from nolabel._validation import Choice, Constraints, Float, Int, Optional, Sizes
 from nolabel.clustering.base import AutoEncoderClusterer
 from nolabel.clustering.mixture import MixturePrior, MixtureSampling
 from nolabel.models.autoencoder import reconstruction_error
@@ -113,6 +114,10 @@ class DAC(MixtureSampling, AutoEncoderClusterer):
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
+        precision: str = "32",
+        grad_clip: float | None = None,
+        checkpoint_path: str | None = None,
+        checkpoint_every: int = 1,
     ) -> None:
         self.n_clusters = n_clusters
         self.architecture = architecture
@@ -139,17 +144,16 @@ class DAC(MixtureSampling, AutoEncoderClusterer):
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.precision = precision
+        self.grad_clip = grad_clip
+        self.checkpoint_path = checkpoint_path
+        self.checkpoint_every = checkpoint_every
 
-    def _check_params(self) -> None:
-        check_int("n_init", self.n_init)
-        check_choice("covariance", self.covariance, ("diag", "tied"))
-        for index, size in enumerate(self.discriminator_dims):
-            check_int(f"discriminator_dims[{index}]", size)
-        check_float("gmm_weight", self.gmm_weight, minimum=0.0)
-        check_float("adversarial_weight", self.adversarial_weight, minimum=0.0)
-        check_int("d_steps", self.d_steps)
-        if self.mixture_lr is not None:
-            check_float("mixture_lr", self.mixture_lr, minimum=0.0, strict=True)
+    _parameter_constraints: ClassVar[Constraints] = {
+        "n_init": Int(), "covariance": Choice("diag", "tied"), "discriminator_dims": Sizes(),
+        "gmm_weight": Float(0.0), "adversarial_weight": Float(0.0), "d_steps": Int(),
+        "mixture_lr": Optional(Float(0.0, strict=True)),
+    }
 
     def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
         return DACNet(self._autoencoder(sample_shape), self.n_clusters, self.latent_dim,

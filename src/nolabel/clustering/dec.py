@@ -15,19 +15,19 @@ error so the codes keep the data's local structure: loss = reconstruction + γ K
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from typing import ClassVar
 
 import torch
 from torch import nn
 
-from nolabel._device import torch_generator
-from nolabel._validation import check_float, check_int, check_is_fitted
+from nolabel._validation import Constraints, Float, Int, check_is_fitted
 from nolabel.classical import KMeans
 from nolabel.clustering.base import AutoEncoderClusterer
 from nolabel.models.autoencoder import reconstruction_error
+from nolabel.models.base import Phase
 from nolabel.registry import register
-from nolabel.train import Objective, TrainResult
+from nolabel.train import Callbacks, Objective
 
 
 # -- losses -------------------------------------------------------------------------------------
@@ -58,6 +58,43 @@ class DECNet(nn.Module):
         self.encoder = autoencoder.encoder
         self.decoder = autoencoder.decoder
         self.centers = nn.Parameter(torch.zeros(n_clusters, latent_dim))
+
+
+# -- training -------------------------------------------------------------------------------------
+class _TargetUpdates(Callbacks):
+    """DEC's target distribution P, recomputed from Q on all the data every
+    ``update_interval`` mini-batches; training stops when at most a ``tol`` fraction of the
+    labels changed since the previous update. P, the labels and the changes are saved in
+    checkpoints, so a resumed run updates exactly as an uninterrupted one."""
+
+    def __init__(self, model: DEC, data) -> None:
+        self.model, self.data = model, data
+        self.p = torch.zeros(len(data), model.n_clusters, device=model.module_.centers.device)
+        self.labels = torch.full((len(data),), -1, dtype=torch.long, device=self.p.device)
+        self.changes: list[float] = []
+
+    def before_batch(self, iteration: int) -> bool:
+        if iteration % self.model.update_interval:
+            return False
+        q = self.model._batched(self.model._cluster_probabilities, self.data)
+        labels = q.argmax(1)  # at first the k-means labels: argmax q is the nearest centre
+        if iteration > 0:
+            change = float((labels != self.labels).float().mean())
+            self.changes.append(change)
+            if change < self.model.tol:
+                return True
+        self.labels.copy_(labels)
+        self.p.copy_(target_distribution(q))
+        return False
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {"p": self.p, "labels": self.labels,
+                "label_change": torch.tensor(self.changes, dtype=torch.float64)}
+
+    def load_state_dict(self, tensors: dict[str, torch.Tensor]) -> None:
+        self.p.copy_(tensors["p"])
+        self.labels.copy_(tensors["labels"])
+        self.changes = tensors["label_change"].tolist()
 
 
 # -- estimators ---------------------------------------------------------------------------------
@@ -93,7 +130,7 @@ class DEC(AutoEncoderClusterer):
     batch_size, random_state, device, verbose : as in :class:`~nolabel.AutoEncoder`.
 
     Attributes: ``labels_`` (argmax q on the training data), ``cluster_centers_`` (in code
-    space), ``history_`` (``pretrain_loss`` per epoch; ``loss`` and ``label_change`` per
+    space), ``history_`` (``pretrain_loss`` and ``loss`` per epoch, ``label_change`` per
     target update), ``n_epochs_`` (clustering passes over the data, rounded up).
     """
 
@@ -122,6 +159,10 @@ class DEC(AutoEncoderClusterer):
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
+        precision: str = "32",
+        grad_clip: float | None = None,
+        checkpoint_path: str | None = None,
+        checkpoint_every: int = 1,
     ) -> None:
         self.n_clusters = n_clusters
         self.architecture = architecture
@@ -145,12 +186,15 @@ class DEC(AutoEncoderClusterer):
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.precision = precision
+        self.grad_clip = grad_clip
+        self.checkpoint_path = checkpoint_path
+        self.checkpoint_every = checkpoint_every
 
-    def _check_params(self) -> None:
-        check_float("alpha", self.alpha, minimum=0.0, strict=True)
-        check_int("n_init", self.n_init)
-        check_int("update_interval", self.update_interval)
-        check_float("tol", self.tol, minimum=0.0)
+    _parameter_constraints: ClassVar[Constraints] = {
+        "alpha": Float(0.0, strict=True), "n_init": Int(), "update_interval": Int(),
+        "tol": Float(0.0), "gamma": Float(0.0),
+    }
 
     def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
         return DECNet(self._autoencoder(sample_shape), self.n_clusters, self.latent_dim)
@@ -175,36 +219,18 @@ class DEC(AutoEncoderClusterer):
     def _trained(self, module: DECNet) -> list[nn.Parameter]:
         return [*module.encoder.parameters(), module.centers]
 
-    def _cluster(self, data: torch.Tensor, seed: int) -> TrainResult:
-        n = len(data)
-        batch = min(self.batch_size, n)
-        per_epoch = math.ceil(n / batch)
-        total = self.epochs * per_epoch
-        objectives = self._objectives(self.module_)
-        order = torch_generator(seed)
-        stream = torch.empty(0, dtype=torch.long)
-        history: dict[str, list[float]] = {"label_change": []}
-        previous, done = None, 0
-        while done < total:
-            q = self._batched(self._cluster_probabilities, data)
-            labels = q.argmax(1)  # at first the k-means labels: argmax q is the nearest centre
-            if previous is not None:
-                change = float((labels != previous).float().mean())
-                history["label_change"].append(change)
-                if change < self.tol:
-                    break
-            previous = labels
-            steps = min(self.update_interval, total - done)
-            while len(stream) < steps * batch:
-                stream = torch.cat([stream, torch.randperm(n, generator=order)])
-            index, stream = stream[:steps * batch].to(data.device), stream[steps * batch:]
-            p = target_distribution(q)
-            round_ = self._train(objectives, (data[index], p[index]), 1, seed, shuffle=False)
-            for key, values in round_.history.items():
-                if key != "epoch_time":
-                    history.setdefault(key, []).extend(values)
-            done += steps
-        return TrainResult(history, math.ceil(done / per_epoch))
+    def _cluster_phase(self, data, seed: int) -> Phase:
+        """k-means on the codes, then self-training against P, recomputed on all the data
+        every ``update_interval`` mini-batches (stopping once labels settle, see ``tol``)."""
+        targets = self._target_updates = _TargetUpdates(self, data)
+        return Phase("cluster", self.epochs, lambda: self._objectives(self.module_),
+                     lambda: (data, targets.p), start=lambda: self._initialise_on(data, seed),
+                     callbacks=targets)
+
+    def _fitted(self, data) -> None:
+        targets = self.__dict__.pop("_target_updates")  # holds the data: not kept
+        self.history_["label_change"] = list(targets.changes)
+        super()._fitted(data)
 
     @property
     def cluster_centers_(self):
@@ -249,6 +275,10 @@ class IDEC(DEC):
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
+        precision: str = "32",
+        grad_clip: float | None = None,
+        checkpoint_path: str | None = None,
+        checkpoint_every: int = 1,
     ) -> None:
         super().__init__(
             n_clusters, architecture=architecture, hidden_dims=hidden_dims, channels=channels,
@@ -257,13 +287,11 @@ class IDEC(DEC):
             n_init=n_init,
             update_interval=update_interval, tol=tol, optimizer=optimizer, lr=lr,
             weight_decay=weight_decay, epochs=epochs, batch_size=batch_size,
-            random_state=random_state, device=device, verbose=verbose,
+            random_state=random_state, device=device, verbose=verbose, precision=precision,
+            grad_clip=grad_clip, checkpoint_path=checkpoint_path,
+            checkpoint_every=checkpoint_every,
         )
         self.gamma = gamma
-
-    def _check_params(self) -> None:
-        super()._check_params()
-        check_float("gamma", self.gamma, minimum=0.0)
 
     def _trained(self, module: DECNet) -> list[nn.Parameter]:
         return [*super()._trained(module), *module.decoder.parameters()]

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nolabel._validation import check_float, check_int, check_is_fitted
+from nolabel._validation import Constraints, Float, Int, check_int, check_is_fitted
 from nolabel.clustering._adversarial import AdversarialClusterer
 from nolabel.models.gan import discriminator_loss, generator_loss
 from nolabel.registry import register
@@ -128,6 +129,8 @@ class InfoGAN(AdversarialClusterer):
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
+        precision: str = "32",
+        grad_clip: float | None = None,
         checkpoint_path: str | None = None,
         checkpoint_every: int = 1,
     ) -> None:
@@ -152,14 +155,14 @@ class InfoGAN(AdversarialClusterer):
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.precision = precision
+        self.grad_clip = grad_clip
         self.checkpoint_path = checkpoint_path
         self.checkpoint_every = checkpoint_every
 
-    def _check_training_params(self) -> None:
-        super()._check_training_params()
-        check_int("n_continuous", self.n_continuous, minimum=0)
-        check_float("lambda_cat", self.lambda_cat, minimum=0.0)
-        check_float("lambda_cont", self.lambda_cont, minimum=0.0)
+    _parameter_constraints: ClassVar[Constraints] = {
+        "n_continuous": Int(0), "lambda_cat": Float(0.0), "lambda_cont": Float(0.0),
+    }
 
     def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
         inputs = self.latent_dim + self.n_clusters + self.n_continuous

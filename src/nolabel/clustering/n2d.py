@@ -14,17 +14,18 @@ that cannot be saved without pickling. Needs the ``umap-learn`` package.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
-from nolabel._validation import check_float, check_int
+from nolabel._validation import Constraints, Float, Int, Optional
 from nolabel.clustering.base import AutoEncoderClusterer
 from nolabel.clustering.mixture import MixtureAttributes, MixturePrior
 from nolabel.errors import DataError, ParameterError
+from nolabel.models.base import Phase
 from nolabel.registry import register
-from nolabel.train import TrainResult
 
 _DISTANCES_PER_CHUNK = 2**24
 
@@ -115,6 +116,10 @@ class N2D(MixtureAttributes, AutoEncoderClusterer):
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
+        precision: str = "32",
+        grad_clip: float | None = None,
+        checkpoint_path: str | None = None,
+        checkpoint_every: int = 1,
     ) -> None:
         self.n_clusters = n_clusters
         self.architecture = architecture
@@ -134,23 +139,19 @@ class N2D(MixtureAttributes, AutoEncoderClusterer):
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.precision = precision
+        self.grad_clip = grad_clip
+        self.checkpoint_path = checkpoint_path
+        self.checkpoint_every = checkpoint_every
 
     @property
     def _components(self) -> int:
         return self.n_clusters if self.n_components is None else self.n_components
 
-    def _check_training_params(self) -> None:
-        # The clustering step is not trained by gradient: no optimizer or epochs to check.
-        check_int("n_clusters", self.n_clusters, minimum=2)
-        check_int("batch_size", self.batch_size)
-        check_int("verbose", self.verbose, minimum=0)
-
-    def _check_params(self) -> None:
-        if self.n_components is not None:
-            check_int("n_components", self.n_components)
-        check_int("n_neighbors", self.n_neighbors, minimum=2)
-        check_float("min_dist", self.min_dist, minimum=0.0)
-        check_int("n_init", self.n_init)
+    _parameter_constraints: ClassVar[Constraints] = {
+        "n_components": Optional(Int()), "n_neighbors": Int(2), "min_dist": Float(0.0),
+        "n_init": Int(),
+    }
 
     def _check_data(self, X: torch.Tensor) -> None:
         super()._check_data(X)
@@ -169,8 +170,10 @@ class N2D(MixtureAttributes, AutoEncoderClusterer):
         self.module_.prior.initialise(torch.from_numpy(embedding).to(codes.device),
                                       self.n_init, seed)
 
-    def _cluster(self, data: torch.Tensor, seed: int) -> TrainResult:
-        return TrainResult()
+    def _cluster_phase(self, data, seed: int) -> Phase:
+        """No clustering epochs: UMAP and the mixture are fitted when the phase starts."""
+        return Phase("cluster", 0, list, lambda: (data,),
+                     start=lambda: self._initialise_on(data, seed))
 
     def _embed(self, x: torch.Tensor) -> torch.Tensor:
         reference = self.reference_codes_.to(x.device)

@@ -17,19 +17,20 @@ all clusters into one).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import torch
 from torch import nn
 
-from nolabel._validation import check_choice, check_float, check_int
+from nolabel._validation import Choice, Constraints, Float, Int, OneOf
 from nolabel.clustering.base import AutoEncoderClusterer
 from nolabel.clustering.mixture import MixturePrior, MixtureSampling, cluster_log_posterior
-from nolabel.errors import ParameterError
 from nolabel.metrics.information import gaussian_kl_pair
 from nolabel.models.autoencoder import reconstruction_error
+from nolabel.models.base import Phase
 from nolabel.models.vae import VAENet
 from nolabel.registry import register
-from nolabel.train import Objective, TrainResult
+from nolabel.train import Callbacks, Objective, make_optimizer
 
 
 # -- loss ---------------------------------------------------------------------------------------
@@ -81,6 +82,20 @@ class VaDENet(VAENet):
         last.bias[self.latent_dim:] = self.prior.logvars.mean(0)
 
 
+class _StepDecay(Callbacks):
+    """lr = max(lr₀ · decay^⌊epoch / every⌋, floor) after each epoch: a function of the
+    epoch alone, so a resumed run follows the same schedule."""
+
+    def __init__(self, lr: float, decay: float, every: int, floor: float) -> None:
+        self.lr, self.decay, self.every, self.floor = lr, decay, every, floor
+        self.optimizer: torch.optim.Optimizer | None = None
+
+    def on_epoch_end(self, epoch: int, means: dict[str, float]) -> None:
+        lr = max(self.lr * self.decay ** (epoch // self.every), min(self.floor, self.lr))
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+
 # -- estimator ----------------------------------------------------------------------------------
 @register("vade", "Variational Deep Embedding: VAE with a Gaussian-mixture prior; clusters = "
           "argmax q(c|x); samples by cluster")
@@ -104,9 +119,11 @@ class VaDE(MixtureSampling, AutoEncoderClusterer):
         a plain autoencoder's code becomes the mean of q(z|x).
     n_init : EM restarts of the diagonal GaussianMixture fitted to the pretrained codes; the
         most likely fit initialises π, μ_c, σ²_c.
-    optimizer, lr, weight_decay : ELBO optimizer (Adam, lr 2e-3 as in the paper).
-    lr_decay, decay_every : the learning rate is multiplied by ``lr_decay`` every
-        ``decay_every`` epochs (0.9 every 10 in the paper).
+    optimizer, lr, weight_decay : ELBO optimizer (Adam with eps 1e-4, lr 2e-3, as in the
+        reference code).
+    lr_decay, decay_every, min_lr : the learning rate is multiplied by ``lr_decay`` every
+        ``decay_every`` epochs, down to ``min_lr`` (0.9 every 10 epochs, floor 2e-4, as in the
+        reference code for MNIST).
     epochs, batch_size, random_state, device, verbose : as in :class:`~nolabel.AutoEncoder`
         (batch 100 in the paper).
 
@@ -134,12 +151,17 @@ class VaDE(MixtureSampling, AutoEncoderClusterer):
         lr: float = 2e-3,
         lr_decay: float = 0.9,
         decay_every: int = 10,
+        min_lr: float = 2e-4,
         weight_decay: float = 0.0,
         epochs: int = 300,
         batch_size: int = 100,
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
+        precision: str = "32",
+        grad_clip: float | None = None,
+        checkpoint_path: str | None = None,
+        checkpoint_every: int = 1,
     ) -> None:
         self.n_clusters = n_clusters
         self.architecture = architecture
@@ -157,27 +179,29 @@ class VaDE(MixtureSampling, AutoEncoderClusterer):
         self.lr = lr
         self.lr_decay = lr_decay
         self.decay_every = decay_every
+        self.min_lr = min_lr
         self.weight_decay = weight_decay
         self.epochs = epochs
         self.batch_size = batch_size
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.precision = precision
+        self.grad_clip = grad_clip
+        self.checkpoint_path = checkpoint_path
+        self.checkpoint_every = checkpoint_every
 
     @property
     def loss(self) -> str:
         """The pretraining reconstruction error that matches the likelihood."""
         return "bce" if self.likelihood == "bernoulli" else "mse"
 
-    def _check_params(self) -> None:
-        check_int("n_init", self.n_init)
-        check_choice("likelihood", self.likelihood, ("bernoulli", "gaussian"))
-        if self.variance != "learned":
-            check_float("variance", self.variance, minimum=0.0, strict=True)
-        decay = check_float("lr_decay", self.lr_decay, minimum=0.0, strict=True)
-        if decay > 1.0:
-            raise ParameterError(f"lr_decay must be at most 1, got {decay}")
-        check_int("decay_every", self.decay_every)
+    _parameter_constraints: ClassVar[Constraints] = {
+        "n_init": Int(), "likelihood": Choice("bernoulli", "gaussian"),
+        "variance": OneOf(Choice("learned"), Float(0.0, strict=True)),
+        "lr_decay": Float(0.0, strict=True, at_most=1.0), "decay_every": Int(),
+        "min_lr": Float(0.0),
+    }
 
     def _check_data(self, X: torch.Tensor) -> None:
         if self.likelihood == "bernoulli":  # before the base class names loss='bce'
@@ -224,15 +248,26 @@ class VaDE(MixtureSampling, AutoEncoderClusterer):
         self.module_.prior.initialise(codes, self.n_init, seed)
         self.module_.start_posterior_variance()
 
+    def _make_optimizer(self, parameters) -> torch.optim.Optimizer:
+        extra = {"eps": 1e-4} if self.optimizer == "adam" else {}  # the reference's Adam
+        return make_optimizer(self.optimizer, parameters, self.lr, self.weight_decay, **extra)
+
     def _objectives(self, module: nn.Module) -> list[Objective]:
         def loss(net: VaDENet, batch: tuple[torch.Tensor, ...]):
             return negative_vade_elbo(net, batch[0])
 
         return [Objective("elbo", loss, self._make_optimizer(module.parameters()))]
 
-    def _cluster(self, data: torch.Tensor, seed: int) -> TrainResult:
-        objectives = self._objectives(self.module_)
-        schedule = torch.optim.lr_scheduler.StepLR(
-            objectives[0].optimizer, step_size=self.decay_every, gamma=float(self.lr_decay))
-        return self._train(objectives, (data,), self.epochs, seed,
-                           on_epoch_end=lambda epoch, means: schedule.step())
+    def _cluster_phase(self, data, seed: int) -> Phase:
+        phase = super()._cluster_phase(data, seed)
+        objectives = phase.objectives
+        schedule = _StepDecay(float(self.lr), float(self.lr_decay), self.decay_every,
+                              float(self.min_lr))
+
+        def with_schedule() -> list[Objective]:
+            built = objectives()
+            schedule.optimizer = built[0].optimizer
+            return built
+
+        phase.objectives, phase.callbacks = with_schedule, schedule
+        return phase

@@ -16,22 +16,28 @@ target stays the clean input; inference never adds noise.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from nolabel._validation import (
+    Bool,
+    Choice,
+    Constraints,
+    Float,
+    Int,
+    Sizes,
     as_output,
-    check_choice,
-    check_float,
-    check_int,
     check_is_fitted,
     check_tensor,
 )
-from nolabel.errors import DataError, ParameterError
+from nolabel.errors import DataError
 from nolabel.models.base import NeuralEstimator
 from nolabel.nets import ConvDecoder, ConvEncoder, mlp, run_with_hidden
+from nolabel.nets.mlp import ACTIVATIONS
 from nolabel.registry import register
 from nolabel.train import Objective
 
@@ -110,13 +116,16 @@ class _AutoEncoderBase(NeuralEstimator):
     noise: str | None
     noise_level: float
 
-    def _check_common_params(self) -> None:
-        check_int("latent_dim", self.latent_dim)
-        check_choice("loss", self.loss, ("mse", "bce"))
-        check_choice("noise", self.noise, NOISES)
-        level = check_float("noise_level", self.noise_level, minimum=0.0)
-        if self.noise == "masking" and level >= 1.0:
-            raise ParameterError(f"noise_level is the masked fraction, below 1; got {level}")
+    _parameter_constraints: ClassVar[Constraints] = {
+        "latent_dim": Int(), "loss": Choice("mse", "bce"), "noise": Choice(*NOISES),
+        "noise_level": Float(0.0), "activation": Choice(*ACTIVATIONS), "hidden_dims": Sizes(),
+        "channels": Sizes(1, "convolution stage"), "batch_norm": Bool(),
+        "layer_weight": Float(0.0),
+    }
+    _parameter_rules = (
+        lambda self: (f"noise_level is the masked fraction, below 1; got {self.noise_level}"
+                      if self.noise == "masking" and self.noise_level >= 1.0 else None),
+    )
 
     def _check_data(self, X: torch.Tensor) -> None:
         if self.loss == "bce":
@@ -158,7 +167,6 @@ class _AutoEncoderBase(NeuralEstimator):
     def inverse_transform(self, Z):
         """Decode latent codes into data space, shaped like the training samples."""
         check_is_fitted(self, ["module_"])
-        self._check_common_params()
         device = next(self.module_.parameters()).device
         codes = check_tensor(Z, device=device, name="Z", allow_nd=False)
         if codes.shape[1] != self.latent_dim:
@@ -220,6 +228,8 @@ class AutoEncoder(_AutoEncoderBase):
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
+        precision: str = "32",
+        grad_clip: float | None = None,
         checkpoint_path: str | None = None,
         checkpoint_every: int = 1,
     ) -> None:
@@ -237,17 +247,14 @@ class AutoEncoder(_AutoEncoderBase):
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.precision = precision
+        self.grad_clip = grad_clip
         self.checkpoint_path = checkpoint_path
         self.checkpoint_every = checkpoint_every
 
     def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
-        self._check_common_params()
-        for index, size in enumerate(self.hidden_dims):
-            check_int(f"hidden_dims[{index}]", size)
-        n_features = 1
-        for size in sample_shape:
-            n_features *= size
-        return MLPAutoEncoder(n_features, self.hidden_dims, self.latent_dim, self.activation)
+        return MLPAutoEncoder(int(np.prod(sample_shape)), self.hidden_dims, self.latent_dim,
+                              self.activation)
 
 
 @register("deep-autoencoder", "MLP autoencoder whose loss adds the layer-wise term "
@@ -280,6 +287,8 @@ class DeepAutoEncoder(AutoEncoder):
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
+        precision: str = "32",
+        grad_clip: float | None = None,
         checkpoint_path: str | None = None,
         checkpoint_every: int = 1,
     ) -> None:
@@ -287,13 +296,10 @@ class DeepAutoEncoder(AutoEncoder):
             latent_dim, hidden_dims=hidden_dims, activation=activation, loss=loss, noise=noise,
             noise_level=noise_level, optimizer=optimizer, lr=lr, weight_decay=weight_decay,
             epochs=epochs, batch_size=batch_size, random_state=random_state, device=device,
-            verbose=verbose, checkpoint_path=checkpoint_path, checkpoint_every=checkpoint_every,
+            verbose=verbose, precision=precision, grad_clip=grad_clip,
+            checkpoint_path=checkpoint_path, checkpoint_every=checkpoint_every,
         )
         self.layer_weight = layer_weight
-
-    def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
-        check_float("layer_weight", self.layer_weight, minimum=0.0)
-        return super()._build_module(sample_shape)
 
     def _training_loss(self, model: nn.Module, x: torch.Tensor, clean: torch.Tensor):
         output, _, encoder_hidden, decoder_hidden = model.forward_hidden(x)
@@ -342,6 +348,8 @@ class ConvAutoEncoder(_AutoEncoderBase):
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
+        precision: str = "32",
+        grad_clip: float | None = None,
         checkpoint_path: str | None = None,
         checkpoint_every: int = 1,
     ) -> None:
@@ -360,16 +368,11 @@ class ConvAutoEncoder(_AutoEncoderBase):
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.precision = precision
+        self.grad_clip = grad_clip
         self.checkpoint_path = checkpoint_path
         self.checkpoint_every = checkpoint_every
 
     def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
-        self._check_common_params()
-        if len(self.channels) == 0:
-            raise ParameterError("channels needs at least one convolution stage, got ()")
-        for index, size in enumerate(self.channels):
-            check_int(f"channels[{index}]", size)
-        if not isinstance(self.batch_norm, bool):
-            raise ParameterError(f"batch_norm must be True or False, got {self.batch_norm!r}")
         return ConvAutoEncoderNet(sample_shape, self.channels, self.latent_dim,
                                   self.activation, self.batch_norm)

@@ -9,14 +9,14 @@ the logits of the current row (each network has its own way to avoid recomputing
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nolabel._validation import as_output, check_choice, check_int, check_is_fitted
+from nolabel._validation import Choice, Constraints, Int, as_output, check_int, check_is_fitted
 from nolabel.errors import DataError
 from nolabel.metrics.likelihood import log_bernoulli
 from nolabel.models.base import NeuralEstimator
@@ -63,17 +63,20 @@ class AutoregressiveImageModel(NeuralEstimator):
     def _row_done(self, images: torch.Tensor, row: int, cache: dict[str, Any]) -> None:
         """Called once ``row`` is complete (for networks that carry state between rows)."""
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        "output": Choice("bernoulli", "categorical"), "channels": Int(), "n_layers": Int(),
+    }
+
     # -- shared ---------------------------------------------------------------------------
     def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
-        check_choice("output", self.output, ("bernoulli", "categorical"))
-        if sample_shape[0] != 1:
-            raise DataError(
-                f"{type(self).__name__} models one-channel (grayscale) images; X has "
-                f"{sample_shape[0]} channels (shape per image {sample_shape})"
-            )
         return self._build_network(1 if self.output == "bernoulli" else LEVELS)
 
     def _check_data(self, X: torch.Tensor) -> None:
+        if X.shape[1] != 1:
+            raise DataError(
+                f"{type(self).__name__} models one-channel (grayscale) images; X has "
+                f"{X.shape[1]} channels (shape per image {tuple(X.shape[1:])})"
+            )
         self._require_unit_interval(X, type(self).__name__,
                                     "rescale it (nolabel.data.minmax_scale)")
         if self.output == "bernoulli" and not bool(((X == 0) | (X == 1)).all()):

@@ -1,14 +1,19 @@
-"""What every neural estimator shares: validation, device, seeding, the training loop, saving.
+"""What every neural estimator shares: the one fit pipeline, batched inference, saving.
 
-A model file subclasses :class:`NeuralEstimator` and supplies ``_build_module`` (its network)
-and ``_objectives`` (its losses with their optimizers); fit, resume, batched inference and
-save/load come from here.
+A model file subclasses :class:`NeuralEstimator`, declares its hyper-parameters'
+constraints (``_parameter_constraints``) and supplies ``_build_module`` (its network) and
+``_objectives`` (its losses with their optimizers); models trained in several phases
+(pretraining, then clustering) return them from ``_phases``. Everything else comes from
+here, for every model alike: parameter validation, array / tensor / ``.npy`` / memmap input,
+device, private random generators, checkpoints and exact resume in any phase, labels, saving.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -16,18 +21,32 @@ from sklearn.base import BaseEstimator
 from torch import nn
 
 from nolabel._chunks import RowSource
-from nolabel._device import resolve_device, seed_everything, torch_generator
+from nolabel._device import private_torch_rng, resolve_device, resolve_seed, torch_generator
 from nolabel._validation import (
-    check_choice,
-    check_float,
-    check_int,
+    Choice,
+    Constraint,
+    Constraints,
+    Float,
+    Int,
+    Optional,
+    Seed,
     check_is_fitted,
     check_n_features,
     check_tensor,
+    validate_parameters,
 )
-from nolabel.errors import CheckpointError, DataError
+from nolabel.errors import CheckpointError, DataError, ParameterError
 from nolabel.persistence import Persistable
-from nolabel.train import Objective, TrainConfig, fit, make_optimizer
+from nolabel.train import (
+    Callbacks,
+    Objective,
+    TrainConfig,
+    TrainResult,
+    fit,
+    make_optimizer,
+    read_checkpoint_meta,
+)
+from nolabel.train.precision import CHOICES as PRECISIONS
 
 _INFERENCE_BATCH = 4096
 
@@ -45,6 +64,26 @@ class _DiskRows:
         return self.source.take(rows).reshape(len(rows), *self.shape)
 
 
+class _Path(Constraint):
+    def check(self, name: str, value: Any) -> None:
+        if not isinstance(value, str | Path):
+            raise ParameterError(f"{name} must be a file path or None, got {value!r}")
+
+
+@dataclass
+class Phase:
+    """One run of the training loop. ``start`` prepares it when it begins afresh (not when
+    a checkpoint written in it is resumed); ``data`` and ``objectives`` are built when it
+    runs, after the phases before it."""
+
+    name: str
+    epochs: int
+    objectives: Callable[[], list[Objective]]
+    data: Callable[[], tuple[Any, ...]]
+    start: Callable[[], None] | None = None
+    callbacks: Callbacks | None = None
+
+
 class NeuralEstimator(Persistable, BaseEstimator):
     """Base of the torch models. Subclasses set their hyper-parameters in ``__init__``."""
 
@@ -58,6 +97,16 @@ class NeuralEstimator(Persistable, BaseEstimator):
     verbose: int
     checkpoint_path: str | None
     checkpoint_every: int
+    precision: str
+    grad_clip: float | None
+
+    _parameter_constraints: ClassVar[Constraints] = {
+        "epochs": Int(), "batch_size": Int(), "lr": Float(0.0, strict=True),
+        "weight_decay": Float(0.0), "optimizer": Choice("adam", "sgd"),
+        "random_state": Seed(), "verbose": Int(0), "checkpoint_path": Optional(_Path()),
+        "checkpoint_every": Int(), "precision": Choice(*PRECISIONS),
+        "grad_clip": Optional(Float(0.0, strict=True)),
+    }
 
     # True when the network takes images (n, channels, height, width) rather than vectors.
     _image_input = False
@@ -70,19 +119,21 @@ class NeuralEstimator(Persistable, BaseEstimator):
     def _objectives(self, module: nn.Module) -> list[Objective]:
         raise NotImplementedError
 
+    def _phases(self, data: Any, seed: int) -> list[Phase]:
+        """The training phases, in order; by default one, ``_objectives`` for ``epochs``."""
+        return [Phase("train", self.epochs, lambda: self._objectives(self.module_),
+                      lambda: (data,))]
+
     def _check_data(self, X: torch.Tensor) -> None:
         """Model-specific checks on validated training data (e.g. range for BCE)."""
 
-    # -- shared ---------------------------------------------------------------------------
-    def _check_training_params(self) -> None:
-        check_int("epochs", self.epochs)
-        check_int("batch_size", self.batch_size)
-        check_float("lr", self.lr, minimum=0.0, strict=True)
-        check_float("weight_decay", self.weight_decay, minimum=0.0)
-        check_choice("optimizer", self.optimizer, ("adam", "sgd"))
-        check_int("checkpoint_every", self.checkpoint_every)
-        check_int("verbose", self.verbose, minimum=0)
+    def _configure(self, sample_shape: tuple[int, ...]) -> None:
+        """Choices that depend on the training data's shape (e.g. ``architecture="auto"``)."""
 
+    def _fitted(self, data: Any) -> None:
+        """Set attributes computed from the training data once training has ended."""
+
+    # -- the fit pipeline ---------------------------------------------------------------
     def _make_optimizer(self, parameters: Any) -> torch.optim.Optimizer:
         return make_optimizer(self.optimizer, parameters, self.lr, self.weight_decay)
 
@@ -90,47 +141,90 @@ class NeuralEstimator(Persistable, BaseEstimator):
         """Train on ``X`` (n_samples, ...). ``resume_from`` continues a checkpointed run.
 
         ``X`` may also be the path of a ``.npy`` file (or a ``numpy.memmap``): it is then read
-        batch by batch and never held in memory whole.
+        batch by batch and never held in memory whole. Randomness comes from generators
+        private to this fit, seeded by ``random_state``: Python's, numpy's and torch's global
+        generators are left as they were.
         """
-        self._check_training_params()
+        validate_parameters(self)
         device = resolve_device(self.device)
-        if isinstance(X, str | Path | np.memmap):
-            data = self._disk_rows(X, device)
-        else:
-            self._check_rank(np.shape(X))
-            data = check_tensor(X, device=device, min_samples=2)
-            if self._image_input and data.ndim == 3:
-                data = data.unsqueeze(1)
-            self._check_data(data)
-            self.sample_shape_ = tuple(int(s) for s in data.shape[1:])
-            data = self._network_view(data)
-        self.n_features_in_ = int(np.prod(self.sample_shape_))
-        seed = seed_everything(self.random_state)
-        module = self._build_module(self.sample_shape_).to(device)
-        objectives = self._objectives(module)
-        config = TrainConfig(
-            epochs=self.epochs, batch_size=self.batch_size, device=device, seed=seed,
-            verbose=self.verbose, checkpoint_path=self.checkpoint_path,
-            checkpoint_every=self.checkpoint_every, description=type(self).__name__,
-        )
-        if resume_from is not None and not Path(resume_from).exists():
-            raise CheckpointError(f"resume_from={str(resume_from)!r} does not exist")
-        self.module_ = module
-        result = fit(module, (data,), objectives, config, resume_from=resume_from)
-        self.history_ = result.history
-        self.n_epochs_ = result.epochs_run
+        data = self._training_data(X, device)
+        seed = resolve_seed(self.random_state)
+        meta = read_checkpoint_meta(resume_from) if resume_from is not None else None
+        with private_torch_rng(seed, device):
+            self.module_ = self._build_module(self.sample_shape_).to(device)
+            self._run_phases(self._phases(data, seed), data, seed, device, resume_from, meta)
+            self._fitted(data)
         return self
+
+    def _run_phases(self, phases: list[Phase], data: Any, seed: int, device: torch.device,
+                    resume_from: str | Path | None, meta: dict | None) -> None:
+        histories: dict[str, dict[str, list[float]]] = {}
+        resuming = meta is not None
+        if meta is not None:
+            names = [phase.name for phase in phases]
+            if meta.get("phase", "train") not in names:
+                raise CheckpointError(
+                    f"{resume_from} was written in phase {meta.get('phase')!r}, which "
+                    f"{type(self).__name__} does not have (its phases: {', '.join(names)})")
+            histories = dict(meta.get("earlier_phases", {}))
+        result = TrainResult()
+        for phase in phases:
+            if resuming and phase.name != meta.get("phase", "train"):
+                continue  # finished before the checkpoint: its weights are in it
+            if not resuming and phase.start is not None:
+                phase.start()
+            name = type(self).__name__
+            config = TrainConfig(
+                epochs=phase.epochs, batch_size=self.batch_size, device=device, seed=seed,
+                verbose=self.verbose, checkpoint_path=self.checkpoint_path,
+                checkpoint_every=self.checkpoint_every,
+                description=name if len(phases) == 1 else f"{name} {phase.name}",
+                precision=self.precision, grad_clip=self.grad_clip, phase=phase.name,
+                earlier_phases=dict(histories))
+            result = fit(self.module_, phase.data(), phase.objectives(), config,
+                         resume_from=resume_from if resuming else None,
+                         callbacks=phase.callbacks)
+            resuming = False
+            histories[phase.name] = result.history
+        history = {f"{name}_{key}": values for name, phase_history in histories.items()
+                   if name != phases[-1].name for key, values in phase_history.items()}
+        self.history_ = {**history, **result.history}
+        self.n_epochs_ = result.epochs_run
+
+    def _training_data(self, X, device: torch.device):
+        """Validated training data in network view: a tensor, or rows read from disk."""
+        if isinstance(X, str | Path | np.memmap):
+            return self._disk_rows(X, device)
+        try:
+            shape = np.shape(X)
+        except ValueError:
+            shape = ()
+        if len(shape) >= 2:
+            self._configure(tuple(shape[1:]))
+            self._check_rank(shape)
+        data = check_tensor(X, device=device, min_samples=2)
+        if len(shape) < 2:
+            self._configure(tuple(data.shape[1:]))
+            self._check_rank(tuple(data.shape))
+        if self._image_input and data.ndim == 3:
+            data = data.unsqueeze(1)
+        self._check_data(data)
+        self.sample_shape_ = tuple(int(s) for s in data.shape[1:])
+        self.n_features_in_ = int(np.prod(self.sample_shape_))
+        return self._network_view(data)
 
     def _disk_rows(self, X, device: torch.device) -> _DiskRows:
         """Rows of a ``.npy`` file, validated batch by batch; model checks on a first block."""
         source = RowSource(X, device)
         shape = source.sample_shape
+        self._configure(tuple(shape))
         if self._image_input and len(shape) == 2:
             shape = (1, *shape)
         self._check_rank((0, *shape))
         if source.n_samples < 2:
             raise DataError(f"{X} holds {source.n_samples} sample(s); training needs at least 2")
         self.sample_shape_ = tuple(int(s) for s in shape)
+        self.n_features_in_ = int(np.prod(self.sample_shape_))
         rows = _DiskRows(source, self.sample_shape_ if self._image_input else (-1,))
         self._check_data(rows.take(np.arange(min(source.n_samples, _INFERENCE_BATCH))))
         return rows
@@ -145,11 +239,12 @@ class NeuralEstimator(Persistable, BaseEstimator):
             )
 
     def _inference_generator(self, random_state: int | None = None) -> torch.Generator:
-        """A private generator on the model's device, seeded from ``random_state`` (or the
-        model's own, or 0), so sampling and Monte-Carlo scores repeat exactly."""
-        seed = self.random_state if random_state is None else random_state
+        """A private generator on the model's device, seeded from ``random_state`` or else
+        the model's own, so sampling and Monte-Carlo scores repeat exactly; when both are
+        None, freshly seeded on every call."""
+        seed = resolve_seed(self.random_state if random_state is None else random_state)
         device = next(self.module_.parameters()).device
-        return torch_generator(0 if seed is None else int(seed), device)
+        return torch_generator(seed, device)
 
     def _check_rank(self, shape: tuple[int, ...]) -> None:
         """Image models name the layout they need before generic 2-D advice is given."""
@@ -182,12 +277,20 @@ class NeuralEstimator(Persistable, BaseEstimator):
         return self._network_view(data)
 
     @torch.no_grad()
-    def _batched(self, fn, *tensors: torch.Tensor) -> torch.Tensor:
-        """Apply ``fn`` to aligned tensors in bounded-memory batches, in eval mode."""
+    def _batched(self, fn, *items) -> torch.Tensor:
+        """Apply ``fn`` to aligned tensors (or rows read from disk) in bounded-memory
+        batches, in eval mode; the module's mode is restored afterwards."""
+        training = self.module_.training
         self.module_.eval()
-        outputs = [fn(*(t[i:i + _INFERENCE_BATCH] for t in tensors))
-                   for i in range(0, len(tensors[0]), _INFERENCE_BATCH)]
-        return torch.cat(outputs)
+        try:
+            outputs = []
+            for start in range(0, len(items[0]), _INFERENCE_BATCH):
+                rows = slice(start, start + _INFERENCE_BATCH)
+                outputs.append(fn(*(item[rows] if torch.is_tensor(item) else
+                                    item.take(np.arange(len(item))[rows]) for item in items)))
+            return torch.cat(outputs)
+        finally:
+            self.module_.train(training)
 
     def _get_state(self):
         check_is_fitted(self, ["module_"])

@@ -19,9 +19,9 @@ noise each step, the same real batch), then G for one step. Losses:
 from __future__ import annotations
 
 import itertools
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -29,9 +29,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from nolabel._validation import (
-    check_betas,
-    check_choice,
-    check_float,
+    Betas,
+    Choice,
+    Constraints,
+    Float,
+    Int,
+    Optional,
+    Sizes,
     check_int,
     check_is_fitted,
 )
@@ -47,10 +51,9 @@ from nolabel.nets import mlp
 from nolabel.nets.conv import padded_size
 from nolabel.nets.mlp import ACTIVATIONS, activation
 from nolabel.registry import register
-from nolabel.train import Objective, make_optimizer
+from nolabel.train import Objective, loss_scale, make_optimizer
 
 LOSSES = ("non-saturating", "minimax", "wgan-gp")
-_COVERAGE_SAMPLES = 1000  # samples drawn after fit for the mode-collapse check
 
 
 # -- losses -----------------------------------------------------------------------------------
@@ -75,14 +78,20 @@ def generator_loss(fake_logits: torch.Tensor, loss: str) -> torch.Tensor:
 
 
 def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor,
-                     fake: torch.Tensor, mix: torch.Tensor | None = None) -> torch.Tensor:
+                     fake: torch.Tensor, mix: torch.Tensor | None = None,
+                     scale: float = 1.0) -> torch.Tensor:
     """Mean of ``(||∇ critic(x̂)||₂ − 1)²`` at ``x̂ = mix·real + (1 − mix)·fake``, one ``mix``
-    per sample (uniform on [0, 1] when not given); differentiable in the critic's weights."""
+    per sample (uniform on [0, 1] when not given); differentiable in the critic's weights.
+
+    ``scale`` is the fp16 loss scale (:func:`nolabel.train.loss_scale`): the inner gradient
+    is taken of the scaled scores and divided back, so it does not underflow in fp16
+    (PyTorch's AMP recipe for gradient penalties); the norm is taken in float32."""
     if mix is None:
         mix = torch.rand(len(real), device=real.device, dtype=real.dtype)
     mix = mix.reshape(-1, *([1] * (real.dim() - 1)))
     points = (mix * real + (1 - mix) * fake).requires_grad_(True)
-    (gradient,) = torch.autograd.grad(critic(points).sum(), points, create_graph=True)
+    (gradient,) = torch.autograd.grad(critic(points).sum() * scale, points, create_graph=True)
+    gradient = gradient.float() / scale
     return ((gradient.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
@@ -169,6 +178,38 @@ class DCGANDiscriminator(nn.Module):
         return self.linear(self.features(x))
 
 
+def mode_coverage(model, X, feature_network: str | FeatureNetwork | None = None,
+                  n_samples: int = 1000, random_state: int = 0) -> ClassCoverage:
+    """Whether a fitted generator's samples cover the modes of the data ``X`` it was fitted
+    on: the classes ``n_samples`` seeded samples fall in, against (up to) twice as many rows
+    of ``X``. The classes are a feature network's (a dataset name, for its cached
+    :class:`~nolabel.metrics.generation.FeatureNetwork`, or a network) or, without one, 10
+    k-means clusters of the data. ``.mode_collapse`` is True when the samples cover fewer
+    than half of the classes the data does; ``.warning`` says so in words.
+
+    A separate function, not part of ``fit``: it costs a k-means or a network pass, and the
+    report and the generation benchmark are where it is read.
+    """
+    check_is_fitted(model, ["module_"])
+    if isinstance(X, str | Path):  # fitted from a .npy file: read only the rows used
+        X = np.load(X, mmap_mode="r", allow_pickle=False)
+    real = X.cpu() if torch.is_tensor(X) else X
+    if len(real) > 2 * n_samples:
+        rows = np.random.default_rng(random_state).choice(len(real), 2 * n_samples,
+                                                          replace=False)
+        real = real[np.sort(rows)]
+    real = np.array(real, dtype=np.float32).reshape(len(real), *model.sample_shape_)
+    samples = model.sample(n_samples, random_state=random_state)
+    if feature_network is None:
+        return cluster_coverage(real, samples)
+    if not isinstance(feature_network, str | FeatureNetwork):
+        raise ParameterError("feature_network must be None, a dataset name or a FeatureNetwork, "
+                             f"got {type(feature_network).__name__}")
+    network = (FeatureNetwork.for_dataset(feature_network, verbose=0)
+               if isinstance(feature_network, str) else feature_network)
+    return class_coverage(network.predict(real), network.predict(samples), network.n_classes)
+
+
 # -- estimators -------------------------------------------------------------------------------
 class _GANBase(NeuralEstimator):
     """What both GANs share: settings, the two objectives, sampling and interpolation."""
@@ -180,33 +221,36 @@ class _GANBase(NeuralEstimator):
     label_smoothing: float
     betas: Sequence[float]
 
-    def _check_network_params(self) -> None:
-        raise NotImplementedError
+    _parameter_constraints: ClassVar[Constraints] = {
+        "latent_dim": Int(), "loss": Choice(*LOSSES), "d_steps": Optional(Int()),
+        "lr": Optional(Float(0.0, strict=True)), "betas": Optional(Betas()),
+        "gp_weight": Float(0.0), "label_smoothing": Float(0.0, below=1.0),
+        "generator_dims": Sizes(), "discriminator_dims": Sizes(),
+        "channels": Sizes(1, "convolution stage"), "dropout": Optional(Float(0.0, below=1.0)),
+        "generator_activation": Choice(*ACTIVATIONS),
+    }
+    _parameter_rules = (
+        lambda self: ("label_smoothing applies to the logistic losses; set it to 0 with "
+                      "loss='wgan-gp'" if self.label_smoothing and self.loss == "wgan-gp"
+                      else None),
+        lambda self: ("loss='wgan-gp' needs a critic without dropout (the gradient penalty is "
+                      "taken per sample of a deterministic critic): leave dropout=None"
+                      if self.loss == "wgan-gp" and getattr(self, "dropout", None) else None),
+    )
 
-    def _check_training_params(self) -> None:
-        super()._check_training_params()
-        check_int("latent_dim", self.latent_dim)
-        check_choice("loss", self.loss, LOSSES)
-        check_int("d_steps", self.d_steps)
-        check_float("gp_weight", self.gp_weight, minimum=0.0)
-        smoothing = check_float("label_smoothing", self.label_smoothing, minimum=0.0)
-        if smoothing >= 1.0:
-            raise ParameterError(f"label_smoothing must be below 1 (0.1 makes the real "
-                                 f"targets 0.9), got {smoothing}")
-        if smoothing and self.loss == "wgan-gp":
-            raise ParameterError("label_smoothing applies to the logistic losses; set it to 0 "
-                                 "with loss='wgan-gp'")
-        check_betas(self.betas)
-        if not (self.feature_network is None
-                or isinstance(self.feature_network, str | FeatureNetwork)):
-            raise ParameterError(
-                "feature_network must be None, a dataset name or a FeatureNetwork, got "
-                f"{type(self.feature_network).__name__}")
-        self._check_network_params()
+    def _training_settings(self) -> tuple[int, float, tuple[float, float]]:
+        """(d_steps, lr, betas): the user's, or the defaults of the loss's paper: one D step,
+        2e-4 and (0.5, 0.999) for the logistic losses (DCGAN); five critic steps, 1e-4 and
+        (0, 0.9) for WGAN-GP (Gulrajani et al., Algorithm 1)."""
+        paper = (5, 1e-4, (0.0, 0.9)) if self.loss == "wgan-gp" else (1, 2e-4, (0.5, 0.999))
+        given = (self.d_steps, self.lr, self.betas)
+        d_steps, lr, betas = (p if g is None else g for g, p in zip(given, paper, strict=True))
+        return int(d_steps), float(lr), (float(betas[0]), float(betas[1]))
 
     def _make_optimizer(self, parameters) -> torch.optim.Optimizer:
-        extra = {"betas": tuple(float(b) for b in self.betas)} if self.optimizer == "adam" else {}
-        return make_optimizer(self.optimizer, parameters, self.lr, self.weight_decay, **extra)
+        _, lr, betas = self._training_settings()
+        extra = {"betas": betas} if self.optimizer == "adam" else {}
+        return make_optimizer(self.optimizer, parameters, lr, self.weight_decay, **extra)
 
     def _check_data(self, X: torch.Tensor) -> None:
         self._require_unit_interval(X, type(self).__name__,
@@ -222,7 +266,7 @@ class _GANBase(NeuralEstimator):
                 fake = net.generator(net.noise(len(real), real.device))
             real_logits, fake_logits = net.discriminate(real), net.discriminate(fake)
             if loss_name == "wgan-gp":
-                penalty = gradient_penalty(net.discriminate, real, fake)
+                penalty = gradient_penalty(net.discriminate, real, fake, scale=loss_scale())
                 return critic_loss(real_logits, fake_logits, penalty, gp_weight)
             return discriminator_loss(real_logits, fake_logits, smoothing)
 
@@ -233,38 +277,9 @@ class _GANBase(NeuralEstimator):
         return [
             Objective("discriminator", d_loss,
                       self._make_optimizer(module.discriminator.parameters()),
-                      steps=self.d_steps),
+                      steps=self._training_settings()[0]),
             Objective("generator", g_loss, self._make_optimizer(module.generator.parameters())),
         ]
-
-    def fit(self, X, y=None, *, resume_from=None):
-        """Train both players on ``X`` in [0, 1]; see :class:`GAN` for the history keys.
-        Then warns when the samples look mode-collapsed (see ``coverage_``)."""
-        super().fit(X, y, resume_from=resume_from)
-        self.coverage_ = self._coverage(X)
-        if self.coverage_.mode_collapse:
-            warnings.warn(f"{type(self).__name__}: {self.coverage_.warning}", UserWarning,
-                          stacklevel=2)
-        return self
-
-    def _coverage(self, X) -> ClassCoverage:
-        """Classes covered by seeded samples against (up to) 2000 training samples: the
-        feature network's classes when one is set, else k-means clusters of the data."""
-        if isinstance(X, str | Path):  # trained from a .npy file: read only the rows used
-            X = np.load(X, mmap_mode="r", allow_pickle=False)
-        real = X.cpu() if torch.is_tensor(X) else X
-        if len(real) > 2 * _COVERAGE_SAMPLES:
-            rows = np.random.default_rng(0).choice(len(real), 2 * _COVERAGE_SAMPLES,
-                                                   replace=False)
-            real = real[np.sort(rows)]
-        real = np.asarray(real, dtype=np.float32).reshape(len(real), *self.sample_shape_)
-        samples = self.sample(_COVERAGE_SAMPLES, random_state=0)
-        if self.feature_network is None:
-            return cluster_coverage(real, samples)
-        network = (FeatureNetwork.for_dataset(self.feature_network, verbose=0)
-                   if isinstance(self.feature_network, str) else self.feature_network)
-        return class_coverage(network.predict(real), network.predict(samples),
-                              network.n_classes)
 
     @property
     def generator_(self) -> nn.Module:
@@ -314,19 +329,20 @@ class GAN(_GANBase):
     generator_dims, discriminator_dims : hidden layer sizes (LeakyReLU(0.2) between layers);
         G ends in a sigmoid, D in one logit.
     loss : ``"non-saturating"``, ``"minimax"`` or ``"wgan-gp"`` (see the module docstring).
-    d_steps : discriminator steps per generator step (k in Goodfellow et al.).
+    d_steps : discriminator steps per generator step (k in Goodfellow et al.); None: 1, or 5
+        with ``loss="wgan-gp"`` (its paper's n_critic).
     gp_weight : λ of the WGAN-GP gradient penalty.
     label_smoothing : one-sided: real targets become ``1 − label_smoothing`` (logistic
         losses only; 0 = off).
     optimizer, lr, betas, weight_decay : the same optimizer for both players; ``betas`` are
-        Adam's (β1, β2): (0.5, 0.999) as in DCGAN. WGAN-GP usually takes ``d_steps=5``,
-        ``lr=1e-4``, ``betas=(0.0, 0.9)``.
-    epochs, batch_size, random_state, device, verbose, checkpoint_path, checkpoint_every :
-        as in :class:`~nolabel.AutoEncoder`; the same seed on CPU gives the same training.
-    feature_network : for the mode-collapse check after fit: a dataset name (its cached
-        :class:`~nolabel.metrics.generation.FeatureNetwork`) or a network; None (default)
-        uses 10 k-means clusters of the training data as the classes. ``coverage_`` holds
-        the result; fit warns when 1000 samples cover fewer than half of the classes.
+        Adam's (β1, β2). None takes the loss's paper: lr 2e-4 and (0.5, 0.999) as in DCGAN,
+        or lr 1e-4 and (0, 0.9) with ``loss="wgan-gp"``.
+    epochs, batch_size, random_state, device, verbose, precision, grad_clip,
+    checkpoint_path, checkpoint_every : as in :class:`~nolabel.AutoEncoder`; the same seed
+        on CPU gives the same training.
+
+    Whether the samples cover the data's modes is checked by :func:`mode_coverage`, not by
+    ``fit`` (the report and the generation benchmark call it).
 
     History (one value per epoch): ``discriminator_loss``, ``generator_loss``, and
     ``d_real_accuracy`` / ``d_fake_accuracy`` (logistic losses) or ``wasserstein_estimate``
@@ -340,23 +356,23 @@ class GAN(_GANBase):
         generator_dims: Sequence[int] = (128, 128),
         discriminator_dims: Sequence[int] = (128, 128),
         loss: str = "non-saturating",
-        d_steps: int = 1,
+        d_steps: int | None = None,
         gp_weight: float = 10.0,
         label_smoothing: float = 0.0,
         optimizer: str = "adam",
-        lr: float = 2e-4,
-        betas: Sequence[float] = (0.5, 0.999),
+        lr: float | None = None,
+        betas: Sequence[float] | None = None,
         weight_decay: float = 0.0,
         epochs: int = 50,
         batch_size: int = 64,
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
+        precision: str = "32",
+        grad_clip: float | None = None,
         checkpoint_path: str | None = None,
         checkpoint_every: int = 1,
-        feature_network: str | FeatureNetwork | None = None,
     ) -> None:
-        self.feature_network = feature_network
         self.latent_dim = latent_dim
         self.generator_dims = generator_dims
         self.discriminator_dims = discriminator_dims
@@ -373,13 +389,10 @@ class GAN(_GANBase):
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.precision = precision
+        self.grad_clip = grad_clip
         self.checkpoint_path = checkpoint_path
         self.checkpoint_every = checkpoint_every
-
-    def _check_network_params(self) -> None:
-        for name in ("generator_dims", "discriminator_dims"):
-            for index, size in enumerate(getattr(self, name)):
-                check_int(f"{name}[{index}]", size)
 
     def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
         n_features = int(np.prod(sample_shape))
@@ -403,7 +416,8 @@ class DCGAN(_GANBase):
     Parameters
     ----------
     channels : D's convolution channels, e.g. (64, 128); G mirrors them, widest first.
-    dropout : dropout after each of D's convolutions.
+    dropout : dropout after each of D's convolutions; None: 0.3, or none with
+        ``loss="wgan-gp"`` (the gradient penalty needs a deterministic critic).
     generator_activation : G's hidden activation (``"relu"`` as in DCGAN, or
         ``"leaky_relu"``...); D always uses LeakyReLU(0.2).
     Other parameters and the history as in :class:`GAN`.
@@ -416,26 +430,26 @@ class DCGAN(_GANBase):
         latent_dim: int = 100,
         *,
         channels: Sequence[int] = (64, 128),
-        dropout: float = 0.3,
+        dropout: float | None = None,
         generator_activation: str = "relu",
         loss: str = "non-saturating",
-        d_steps: int = 1,
+        d_steps: int | None = None,
         gp_weight: float = 10.0,
         label_smoothing: float = 0.0,
         optimizer: str = "adam",
-        lr: float = 2e-4,
-        betas: Sequence[float] = (0.5, 0.999),
+        lr: float | None = None,
+        betas: Sequence[float] | None = None,
         weight_decay: float = 0.0,
         epochs: int = 25,
         batch_size: int = 64,
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
+        precision: str = "32",
+        grad_clip: float | None = None,
         checkpoint_path: str | None = None,
         checkpoint_every: int = 1,
-        feature_network: str | FeatureNetwork | None = None,
     ) -> None:
-        self.feature_network = feature_network
         self.latent_dim = latent_dim
         self.channels = channels
         self.dropout = dropout
@@ -453,20 +467,15 @@ class DCGAN(_GANBase):
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.precision = precision
+        self.grad_clip = grad_clip
         self.checkpoint_path = checkpoint_path
         self.checkpoint_every = checkpoint_every
-
-    def _check_network_params(self) -> None:
-        if len(self.channels) == 0:
-            raise ParameterError("channels needs at least one convolution stage, got ()")
-        for index, size in enumerate(self.channels):
-            check_int(f"channels[{index}]", size)
-        if check_float("dropout", self.dropout, minimum=0.0) >= 1.0:
-            raise ParameterError(f"dropout must be below 1, got {self.dropout}")
-        check_choice("generator_activation", self.generator_activation, ACTIVATIONS)
 
     def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
         generator = DCGANGenerator(self.latent_dim, sample_shape, self.channels,
                                    self.generator_activation)
-        discriminator = DCGANDiscriminator(sample_shape, self.channels, float(self.dropout))
+        dropout = self.dropout if self.dropout is not None else (
+            0.0 if self.loss == "wgan-gp" else 0.3)
+        discriminator = DCGANDiscriminator(sample_shape, self.channels, float(dropout))
         return GANNet(generator, discriminator, self.latent_dim)

@@ -11,12 +11,12 @@ network's vertical receptive field), not the whole image.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
-from nolabel._validation import check_choice, check_int
+from nolabel._validation import Choice, Constraints
 from nolabel.models.autoregressive import AutoregressiveImageModel
 from nolabel.nets.masked import GatedLayer, MaskedConv2d
 from nolabel.registry import register
@@ -76,6 +76,8 @@ class PixelCNN(AutoregressiveImageModel):
     Other parameters as in :class:`~nolabel.AutoEncoder`.
     """
 
+    _parameter_constraints: ClassVar[Constraints] = {"variant": Choice("gated", "masked")}
+
     def __init__(
         self,
         *,
@@ -91,6 +93,8 @@ class PixelCNN(AutoregressiveImageModel):
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
+        precision: str = "32",
+        grad_clip: float | None = None,
         checkpoint_path: str | None = None,
         checkpoint_every: int = 1,
     ) -> None:
@@ -106,13 +110,12 @@ class PixelCNN(AutoregressiveImageModel):
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.precision = precision
+        self.grad_clip = grad_clip
         self.checkpoint_path = checkpoint_path
         self.checkpoint_every = checkpoint_every
 
     def _build_network(self, n_outputs: int) -> nn.Module:
-        check_choice("variant", self.variant, ("gated", "masked"))
-        check_int("channels", self.channels)
-        check_int("n_layers", self.n_layers)
         network = GatedPixelCNN if self.variant == "gated" else MaskedPixelCNN
         return network(self.channels, self.n_layers, n_outputs)
 

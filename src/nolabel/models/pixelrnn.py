@@ -19,7 +19,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from nolabel._validation import check_int
 from nolabel.models.autoregressive import AutoregressiveImageModel
 from nolabel.nets.masked import MaskedConv2d, horizontal_conv
 from nolabel.registry import register
@@ -121,6 +120,8 @@ class PixelRNN(AutoregressiveImageModel):
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
+        precision: str = "32",
+        grad_clip: float | None = None,
         checkpoint_path: str | None = None,
         checkpoint_every: int = 1,
     ) -> None:
@@ -135,12 +136,12 @@ class PixelRNN(AutoregressiveImageModel):
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.precision = precision
+        self.grad_clip = grad_clip
         self.checkpoint_path = checkpoint_path
         self.checkpoint_every = checkpoint_every
 
     def _build_network(self, n_outputs: int) -> nn.Module:
-        check_int("channels", self.channels)
-        check_int("n_layers", self.n_layers)
         return RowLSTMNetwork(self.channels, self.n_layers, n_outputs)
 
     def _window(self, images: torch.Tensor, row: int) -> torch.Tensor:

@@ -12,19 +12,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
 from nolabel._validation import (
+    Bool,
+    Choice,
+    Constraints,
+    Float,
+    Int,
+    OneOf,
+    Sizes,
     as_output,
-    check_choice,
-    check_float,
     check_int,
     check_is_fitted,
 )
-from nolabel.errors import ParameterError
 from nolabel.metrics.information import gaussian_kl
 from nolabel.metrics.likelihood import (
     binarize,
@@ -36,6 +41,7 @@ from nolabel.metrics.likelihood import (
 )
 from nolabel.models.base import NeuralEstimator
 from nolabel.nets import ConvDecoder, ConvEncoder, mlp
+from nolabel.nets.mlp import ACTIVATIONS
 from nolabel.registry import register
 from nolabel.train import Objective
 
@@ -131,6 +137,8 @@ class VAE(NeuralEstimator):
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
+        precision: str = "32",
+        grad_clip: float | None = None,
         checkpoint_path: str | None = None,
         checkpoint_every: int = 1,
     ) -> None:
@@ -152,35 +160,31 @@ class VAE(NeuralEstimator):
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.precision = precision
+        self.grad_clip = grad_clip
         self.checkpoint_path = checkpoint_path
         self.checkpoint_every = checkpoint_every
+
+    _parameter_constraints: ClassVar[Constraints] = {
+        "latent_dim": Int(), "architecture": Choice("mlp", "conv"),
+        "likelihood": Choice("bernoulli", "gaussian"),
+        "variance": OneOf(Choice("learned"), Float(0.0, strict=True)),
+        "beta": Float(0.0), "n_importance": Int(), "binarize": Bool(),
+        "hidden_dims": Sizes(), "channels": Sizes(), "activation": Choice(*ACTIVATIONS),
+    }
+    _parameter_rules = (
+        lambda self: ("binarize=True needs likelihood='bernoulli'"
+                      if self.binarize and self.likelihood != "bernoulli" else None),
+        lambda self: ("channels needs at least one convolution stage, got ()"
+                      if self.architecture == "conv" and len(self.channels) == 0 else None),
+    )
 
     @property
     def _image_input(self) -> bool:
         return self.architecture == "conv"
 
     # -- settings, network, loss ----------------------------------------------------------
-    def _check_params(self) -> None:
-        check_int("latent_dim", self.latent_dim)
-        check_choice("architecture", self.architecture, ("mlp", "conv"))
-        check_choice("likelihood", self.likelihood, ("bernoulli", "gaussian"))
-        if self.variance != "learned":
-            check_float("variance", self.variance, minimum=0.0, strict=True)
-        check_float("beta", self.beta, minimum=0.0)
-        check_int("n_importance", self.n_importance)
-        if not isinstance(self.binarize, bool):
-            raise ParameterError(f"binarize must be True or False, got {self.binarize!r}")
-        if self.binarize and self.likelihood != "bernoulli":
-            raise ParameterError("binarize=True needs likelihood='bernoulli'")
-        sizes = self.hidden_dims if self.architecture == "mlp" else self.channels
-        name = "hidden_dims" if self.architecture == "mlp" else "channels"
-        if self.architecture == "conv" and len(sizes) == 0:
-            raise ParameterError("channels needs at least one convolution stage, got ()")
-        for index, size in enumerate(sizes):
-            check_int(f"{name}[{index}]", size)
-
     def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
-        self._check_params()
         return VAENet(sample_shape, self.architecture, self.hidden_dims, self.channels,
                       self.latent_dim, self.activation, self.likelihood, self.variance)
 

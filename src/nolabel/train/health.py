@@ -50,8 +50,7 @@ class Health:
             f"{int(first[worst])} of {self.n_batches}; the model keeps the weights from the "
             f"end of epoch {epoch - 1}. Usual causes: a learning rate too high for this model "
             "(lower lr), data far from the scale the model expects (standardise tables, scale "
-            "images to [0, 1]), or exploding gradients (train inside "
-            "nolabel.train.options(grad_clip=1.0))."
+            "images to [0, 1]), or exploding gradients (set grad_clip=1.0)."
         )
 
     def means(self) -> dict[str, float]:

@@ -3,8 +3,10 @@
 An estimator hands over its module, its tensors and one or more :class:`Objective` (a loss
 with the optimizer that minimises it); the loop owns everything else: mini-batch order from a
 private seeded generator, progress, per-epoch history, the NaN/inf guard, checkpoints and
-resume. Models with several players (GANs, adversarial clustering) pass several objectives,
-stepped in order on every batch, each ``steps`` times.
+resume, mixed precision. Models with several players (GANs, adversarial clustering) pass
+several objectives, stepped in order on every batch, each ``steps`` times. Models whose
+training has several phases (pretraining, then clustering) run the loop once per phase
+with the phase's name in :class:`TrainConfig`, so a checkpoint says where to resume.
 """
 
 from __future__ import annotations
@@ -25,8 +27,7 @@ from nolabel.errors import CheckpointError, DataError
 from nolabel.train import distributed
 from nolabel.train.checkpoint import pack_optimizer, read_tensors, unpack_optimizer, write_tensors
 from nolabel.train.health import CHECK_EVERY, Health
-from nolabel.train.options import current_options
-from nolabel.train.precision import Precision
+from nolabel.train.precision import Precision, check_grad_clip, check_precision
 
 Batch = tuple[torch.Tensor, ...]
 LossFn = Callable[[nn.Module, Batch], "torch.Tensor | tuple[torch.Tensor, dict[str, torch.Tensor]]"]
@@ -57,12 +58,42 @@ class TrainConfig:
     checkpoint_path: str | Path | None = None
     checkpoint_every: int = 1
     description: str = "training"
+    precision: str = "32"
+    grad_clip: float | None = None
+    phase: str = "train"
+    earlier_phases: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_precision(self.precision)
+        check_grad_clip(self.grad_clip)
+
+
+class Callbacks:
+    """What a phase adds to the loop (DEC's target updates, VaDE's learning-rate decay).
+
+    ``before_batch`` runs before every mini-batch with the phase's iteration count (from 0,
+    across epochs) and returns True to stop training; ``state_dict``/``load_state_dict``
+    carry the callbacks' own tensors through checkpoints, so resuming stays exact.
+    """
+
+    def before_batch(self, iteration: int) -> bool:
+        return False
+
+    def on_epoch_end(self, epoch: int, means: dict[str, float]) -> None:
+        return None
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {}
+
+    def load_state_dict(self, tensors: dict[str, torch.Tensor]) -> None:
+        return None
 
 
 @dataclass
 class TrainResult:
     history: dict[str, list[float]] = field(default_factory=dict)
     epochs_run: int = 0
+    stopped: bool = False  # a callback ended training before ``epochs``
 
 
 def make_optimizer(
@@ -76,8 +107,26 @@ def make_optimizer(
     raise ValueError(f"unknown optimizer {name!r}")  # estimators validate before this
 
 
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel, where tqdm.auto draws a widget although stderr is no
+    terminal."""
+    shell = sys.modules.get("IPython")
+    get_ipython = getattr(shell, "get_ipython", None)
+    return get_ipython is not None and "IPKernelApp" in getattr(get_ipython(), "config", {})
+
+
 def _progress_enabled(verbose: int) -> bool:
-    return verbose >= 1 and sys.stderr.isatty()
+    return verbose >= 1 and (sys.stderr.isatty() or _in_notebook())
+
+
+def read_checkpoint_meta(path: str | Path) -> dict[str, Any]:
+    """The header of a training checkpoint (phase, epoch, histories), refusing other files."""
+    if not Path(path).exists():
+        raise CheckpointError(f"resume_from={str(path)!r} does not exist")
+    _, meta = read_tensors(path)
+    if not isinstance(meta, dict) or meta.get("kind") != "checkpoint":
+        raise CheckpointError(f"{path} is a saved model, not a training checkpoint")
+    return meta
 
 
 def _snapshot(module: nn.Module) -> dict[str, torch.Tensor]:
@@ -103,9 +152,13 @@ def save_checkpoint(
     objectives: Sequence[Objective],
     generator: torch.Generator,
     result: TrainResult,
+    config: TrainConfig | None = None,
+    callbacks: Callbacks | None = None,
 ) -> Path:
     """Write a checkpoint (rank 0 only; every process must call this, to gather RNG states)."""
     tensors = {f"model.{k}": v for k, v in module.state_dict().items()}
+    if callbacks is not None:
+        tensors.update({f"callbacks.{k}": v for k, v in callbacks.state_dict().items()})
     optim_meta = {}
     for objective in objectives:
         optim_tensors, meta = pack_optimizer(f"optim.{objective.name}", objective.optimizer)
@@ -113,7 +166,10 @@ def save_checkpoint(
         optim_meta[objective.name] = meta
     tensors.update(_rng_tensors(generator))
     meta = {"kind": "checkpoint", "epoch": result.epochs_run, "history": result.history,
-            "optimizers": optim_meta, "world_size": distributed.world_size()}
+            "stopped": result.stopped, "optimizers": optim_meta,
+            "world_size": distributed.world_size(),
+            "phase": config.phase if config else "train",
+            "earlier_phases": config.earlier_phases if config else {}}
     if distributed.is_main_process():
         write_tensors(path, tensors, meta)
     return Path(path)
@@ -124,8 +180,10 @@ def load_checkpoint(
     module: nn.Module,
     objectives: Sequence[Objective],
     generator: torch.Generator,
+    callbacks: Callbacks | None = None,
 ) -> TrainResult:
-    """Restore weights, optimizer states and RNG states; return the history so far."""
+    """Restore weights, optimizer states, RNG states and the callbacks' state; return the
+    history so far."""
     tensors, meta = read_tensors(path)
     if meta.get("kind") != "checkpoint":
         raise CheckpointError(f"{path} is a saved model, not a training checkpoint")
@@ -145,8 +203,11 @@ def load_checkpoint(
     cuda_states = [tensors[k] for k in sorted(tensors) if k.startswith("rng.cuda.")]
     if cuda_states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(cuda_states)
+    if callbacks is not None:
+        callbacks.load_state_dict({k[len("callbacks."):]: v for k, v in tensors.items()
+                                   if k.startswith("callbacks.")})
     return TrainResult(history={k: list(v) for k, v in meta["history"].items()},
-                       epochs_run=int(meta["epoch"]))
+                       epochs_run=int(meta["epoch"]), stopped=bool(meta.get("stopped", False)))
 
 
 def _as_loss(output: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -209,7 +270,7 @@ def _step(players: nn.Module, position: int, objective: Objective, batch: Batch,
     """``objective.steps`` optimizer steps on one batch; the last loss and its extras."""
     for _ in range(objective.steps):
         objective.optimizer.zero_grad(set_to_none=True)
-        with amp.autocast():
+        with amp.autocast(objective.optimizer):
             loss, extras = _as_loss(players(position, batch))
         amp.backward(loss * weight if weight != 1.0 else loss, objective.optimizer)
         amp.step(objective.optimizer, grad_clip)
@@ -223,7 +284,7 @@ def fit(
     config: TrainConfig,
     *,
     resume_from: str | Path | None = None,
-    on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
+    callbacks: Callbacks | None = None,
 ) -> TrainResult:
     """Train ``module`` on ``data``: tensors of equal length already on the device, or row
     sources (``take(sorted_rows) -> tensor``) read from disk batch by batch.
@@ -234,11 +295,12 @@ def fit(
     Under ``torchrun`` every process draws the same order and trains on its share of each
     global batch of ``config.batch_size`` rows, with gradients averaged by
     DistributedDataParallel: the weights follow single-process training on that batch.
+    ``callbacks`` may recompute tensors of ``data`` in place between batches and stop early.
     """
     n_samples = len(data[0])
     if n_samples == 0:
         raise DataError("cannot train on an empty dataset")
-    options = current_options()
+    callbacks = callbacks or Callbacks()
     distributed.setup(config.device)
     main = distributed.is_main_process()
     generator = torch.Generator(device="cpu")
@@ -247,31 +309,40 @@ def fit(
         torch.manual_seed(config.seed + distributed.rank())
     result = TrainResult()
     if resume_from is not None:
-        result = load_checkpoint(resume_from, module, objectives, generator)
+        phase = read_checkpoint_meta(resume_from).get("phase", "train")
+        if phase != config.phase:
+            raise CheckpointError(f"{resume_from} was written in the {phase!r} phase, not in "
+                                  f"{config.phase!r}")
+        result = load_checkpoint(resume_from, module, objectives, generator, callbacks)
 
     batch_size = min(config.batch_size, n_samples)
     n_batches = math.ceil(n_samples / batch_size)
     players = _wrap(module, objectives, config.device)
-    amp = Precision(options.precision, config.device)
-    bar = tqdm(total=(config.epochs - result.epochs_run) * n_batches, desc=config.description,
+    amp = Precision(config.precision, config.device)
+    remaining = 0 if result.stopped else max(config.epochs - result.epochs_run, 0)
+    bar = tqdm(total=remaining * n_batches, desc=config.description,
                disable=not (main and _progress_enabled(config.verbose)), leave=False,
                dynamic_ncols=True)
     module.train()
     try:
-        for epoch in range(result.epochs_run + 1, config.epochs + 1):
+        for epoch in range(result.epochs_run + 1, result.epochs_run + remaining + 1):
             last_good = _snapshot(module)
             start = time.perf_counter()
             order = (torch.randperm(n_samples, generator=generator) if config.shuffle
                      else torch.arange(n_samples))
             health = Health(n_batches)
             for number, first in enumerate(range(0, n_samples, batch_size), start=1):
+                if callbacks.before_batch((epoch - 1) * n_batches + number - 1):
+                    result.stopped = True
+                    module.train()
+                    break
                 index, weight = _local_part(order[first:first + batch_size],
                                             min(batch_size, n_samples - first))
                 batch = tuple(_take(item, index) for item in data)
                 with distributed.collective(f"epoch {epoch}, batch {number}"):
                     for position, objective in enumerate(objectives):
                         loss, extras = _step(players, position, objective, batch, weight, amp,
-                                             options.grad_clip)
+                                             config.grad_clip)
                         key = "loss" if len(objectives) == 1 else f"{objective.name}_loss"
                         health.add(key, loss, number, weight)
                         for name, value in extras.items():
@@ -279,6 +350,8 @@ def fit(
                 if number % CHECK_EVERY == 0:
                     health.check(epoch, module, last_good)
                 bar.update(1)
+            if result.stopped and number == 1:  # stopped before this epoch's first batch
+                break
             health.check(epoch, module, last_good)
             means = health.means()
             means["epoch_time"] = time.perf_counter() - start
@@ -290,12 +363,14 @@ def fit(
                 summary = ", ".join(f"{k}={v:.5g}" for k, v in means.items())
                 print(f"{config.description} epoch {epoch}/{config.epochs}: {summary}",
                       file=sys.stderr)
+            callbacks.on_epoch_end(epoch, means)
             if config.checkpoint_path is not None and (
-                epoch % config.checkpoint_every == 0 or epoch == config.epochs
+                epoch % config.checkpoint_every == 0 or epoch == config.epochs or result.stopped
             ):
-                save_checkpoint(config.checkpoint_path, module, objectives, generator, result)
-            if on_epoch_end is not None:
-                on_epoch_end(epoch, means)
+                save_checkpoint(config.checkpoint_path, module, objectives, generator, result,
+                                config, callbacks)
+            if result.stopped:
+                break
     finally:
         bar.close()
         module.eval()
