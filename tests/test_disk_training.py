@@ -6,8 +6,8 @@ import torch
 from sklearn.datasets import load_digits
 
 import nolabel
-from nolabel.models.gan import mode_coverage
 from nolabel import DataError
+from nolabel.metrics.generation import mode_coverage
 
 
 def _digits(n=256):

@@ -8,12 +8,12 @@ from sklearn.datasets import load_digits
 from torch import nn
 
 from nolabel import DCGAN, GAN, DataError, NotFittedError, ParameterError, load_model
+from nolabel.metrics.generation import mode_coverage
 from nolabel.models.gan import (
     critic_loss,
     discriminator_loss,
     generator_loss,
     gradient_penalty,
-    mode_coverage,
 )
 
 SMALL = {"latent_dim": 16, "generator_dims": (64, 64), "discriminator_dims": (64, 64),

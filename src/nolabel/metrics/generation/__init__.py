@@ -12,7 +12,12 @@ gives the standard FID as well.
 """
 
 from nolabel.metrics.generation.cache import default_recipe, feature_network_path
-from nolabel.metrics.generation.coverage import ClassCoverage, class_coverage, cluster_coverage
+from nolabel.metrics.generation.coverage import (
+    ClassCoverage,
+    class_coverage,
+    cluster_coverage,
+    mode_coverage,
+)
 from nolabel.metrics.generation.frechet import (
     feature_stats,
     frechet_distance,
@@ -46,6 +51,7 @@ __all__ = [
     "frechet_distance",
     "frechet_distance_from_stats",
     "inception_fid",
+    "mode_coverage",
     "precision_recall",
     "sample_quality",
     "train_feature_network",
