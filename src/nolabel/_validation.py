@@ -65,11 +65,15 @@ def _raise_non_finite(
             f"(±{float(np.finfo(np.float32).max):.3g}), the precision nolabel computes in; "
             "rescale the data first (nolabel.data.standardize)"
         )
+    from nolabel.errors import Argument  # the fix, spelt as the command line's --impute there
+
     kind = "NaN" if np.isnan(value) else ("+inf" if value > 0 else "-inf")
+    fix = Argument("impute", "mean", call="nolabel.data.load")
     raise DataError(
         f"{name} has a {kind} at {where} "
         f"({int(bad.sum())} non-finite values in all); clean the data first "
-        "(nolabel.data.load(..., impute='mean') replaces NaN with column means)"
+        f"({fix} replaces NaN with column means)",
+        arguments=[fix],
     )
 
 

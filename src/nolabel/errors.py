@@ -8,11 +8,48 @@ would expect (``ValueError``, ``RuntimeError``...) so generic ``except`` clauses
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
+from typing import Any
+
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
 
+@dataclasses.dataclass(frozen=True)
+class Argument:
+    """A keyword argument that an error message names, usually as the fix.
+
+    The message spells it as Python, ``str(argument)``: ``impute='mean'``, or
+    ``nolabel.data.load(..., impute='mean')`` with ``call``, or ``label_column=`` with no
+    ``value`` (``...``). The error keeps the argument in ``arguments``, so the command line,
+    which has the same setting as an option, can print the same message with its own
+    spelling (``--impute mean``): one message, named where the user is.
+    """
+
+    name: str
+    value: Any = ...
+    call: str | None = None
+
+    @property
+    def has_value(self) -> bool:
+        return self.value is not ...
+
+    def __str__(self) -> str:
+        text = f"{self.name}=" + (repr(self.value) if self.has_value else "")
+        return f"{self.call}(..., {text})" if self.call else text
+
+
 class NolabelError(Exception):
-    """Base class of every error nolabel raises on purpose."""
+    """Base class of every error nolabel raises on purpose.
+
+    ``arguments``: the :class:`Argument` s the message names, spelt as ``str(argument)``.
+    """
+
+    arguments: tuple[Argument, ...] = ()
+
+    def __init__(self, *args: Any, arguments: Iterable[Argument] = ()) -> None:
+        super().__init__(*args)
+        self.arguments = tuple(arguments)
 
 
 class DataError(NolabelError, ValueError):
@@ -48,6 +85,7 @@ class CheckpointError(NolabelError, ValueError):
 
 
 __all__ = [
+    "Argument",
     "CheckpointError",
     "ChecksumError",
     "DataError",
