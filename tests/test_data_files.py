@@ -154,8 +154,13 @@ def test_options_that_do_not_apply(tmp_path):
     np.save(tmp_path / "a.npy", np.ones((2, 2)))
     with pytest.raises(ParameterError, match="label_column"):
         load(tmp_path / "a.npy", label_column=0)
-    with pytest.raises(ParameterError, match="split= and path="):
+    with pytest.raises(ParameterError, match="split= applies to named datasets") as caught:
         load(tmp_path / "a.npy", split="train")
+    assert [a.name for a in caught.value.arguments] == ["split"]
+    with pytest.raises(ParameterError, match="path= applies to named datasets"):
+        load(tmp_path / "a.npy", path=tmp_path)
+    with pytest.raises(ParameterError, match="label_column= applies to files and folders"):
+        load("digits", label_column=0)
 
 
 # --- parquet -------------------------------------------------------------------------------

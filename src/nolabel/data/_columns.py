@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from nolabel.errors import DataError, ParameterError
+from nolabel.errors import Argument, DataError, ParameterError
 
 
 def label_index(
@@ -16,17 +16,19 @@ def label_index(
         return None
     if isinstance(label_column, bool) or not isinstance(label_column, str | int):
         raise ParameterError(f"label_column must be a column name or index, got {label_column!r}")
+    given = Argument("label_column", label_column)
     if isinstance(label_column, int):
         if not -n_columns <= label_column < n_columns:
             raise DataError(
-                f"{path}: label_column={label_column} is out of range; "
-                f"the table has {n_columns} columns"
+                f"{path}: {given} is out of range; the table has {n_columns} columns",
+                arguments=[given],
             )
         return label_column % n_columns
     if names is None:
         raise DataError(
-            f"{path} has no header row, so label_column={label_column!r} cannot be found by "
-            "name; pass its index instead"
+            f"{path} has no header row, so {given} cannot be found by name; pass its index "
+            "instead",
+            arguments=[given],
         )
     if label_column not in names:
         raise DataError(

@@ -1,18 +1,91 @@
-"""CSV/TSV tables: header auto-detected, optional label column, errors that give the line."""
+"""CSV/TSV tables: delimiter and header auto-detected, optional label column, errors that
+give the line.
+
+Reading is two steps: :func:`detect_delimiter` looks at the first lines only, then the rows
+are parsed with that delimiter. Detection does not depend on the parser, so a faster parsing
+engine can take its result as its separator.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
+import re
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from nolabel.data._columns import label_index, split_label
 from nolabel.data.dataset import RawData, encode_labels
-from nolabel.errors import DataError
+from nolabel.errors import Argument, DataError, ParameterError
 
 # Cells read as a missing value (NaN), compared case-insensitively; the NaN policy decides.
 MISSING = ("", "na", "n/a", "nan", "null", "none", "?")
+
+# The delimiters people's files use, in the order preferred when several split every line
+# evenly: a tab, ';' or '|' that does so is almost surely the delimiter, while a ',' can be a
+# decimal comma inside ';'-separated cells ("1,5;2,3").
+DELIMITERS = ("\t", ";", "|", ",")
+_SNIFF_CHARS = 64 * 1024  # detection reads this much of the file, whatever its size
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+
+
+def delimiter_name(delimiter: str) -> str:
+    return "tab" if delimiter == "\t" else repr(delimiter)
+
+
+def check_delimiter(delimiter: object) -> str | None:
+    """``delimiter`` as given (None: detect it), or a ParameterError."""
+    if delimiter is None:
+        return None
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\r\n\"":
+        raise ParameterError(
+            "delimiter must be one character, such as ',', ';', '\\t' (tab) or '|', got "
+            f"{delimiter!r}",
+            arguments=[Argument("delimiter")],
+        )
+    return delimiter
+
+
+def _sample_rows(path: Path) -> list[str]:
+    """The complete lines among the first ``_SNIFF_CHARS`` characters of the file."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            sample = handle.read(_SNIFF_CHARS)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path} is not UTF-8 text (bad byte at offset {exc.start})") from None
+    lines = sample.splitlines()
+    if len(sample) == _SNIFF_CHARS and len(lines) > 1:
+        lines = lines[:-1]  # cut by the sample's end
+    return [line for line in lines if line.strip()]
+
+
+def _field_count(lines: list[str], delimiter: str) -> tuple[float, int]:
+    """How evenly ``delimiter`` splits ``lines``: the share of lines holding the most common
+    number of fields, and that number."""
+    try:
+        counts = Counter(len(row) for row in csv.reader(io.StringIO("\n".join(lines)),
+                                                         delimiter=delimiter) if row)
+    except csv.Error:
+        return 0.0, 0
+    if not counts:
+        return 0.0, 0
+    fields, lines_with = counts.most_common(1)[0]
+    return lines_with / sum(counts.values()), fields
+
+
+def detect_delimiter(path: Path) -> str | None:
+    """The delimiter among ``DELIMITERS`` that splits the first lines of ``path`` into the
+    same number of fields (at least two) most evenly; ties go to the earlier in
+    ``DELIMITERS``. None when none splits them (a table of one column)."""
+    lines = _sample_rows(path)
+    best, best_share = None, 0.0
+    for delimiter in DELIMITERS:
+        share, fields = _field_count(lines, delimiter)
+        if fields >= 2 and share > best_share:
+            best, best_share = delimiter, share
+    return best
 
 
 def _read_rows(path: Path, delimiter: str) -> tuple[list[list[str]], list[int]]:
@@ -69,7 +142,12 @@ def _cell_value(cell: str) -> float | None:
 
 
 def _to_float(
-    rows: list[list[str]], names: list[str] | None, columns: list[int], lines: list[int], path: Path
+    rows: list[list[str]],
+    names: list[str] | None,
+    columns: list[int],
+    lines: list[int],
+    path: Path,
+    delimiter: str,
 ) -> np.ndarray:
     out = np.empty((len(rows), len(columns)), dtype=np.float64)
     for i, row in enumerate(rows):
@@ -79,9 +157,22 @@ def _to_float(
         except ValueError:
             values = [_cell_value(cell) for cell in cells]
             if None in values:
-                _raise_not_numeric(rows, i, names, columns, lines, path)
+                _raise_not_numeric(rows, i, names, columns, lines, path, delimiter)
             out[i] = values
     return out
+
+
+def _cell_hint(cell: str, delimiter: str) -> tuple[str, list[Argument]]:
+    """Why a cell may not be a number when the file is fine: another delimiter inside it, or
+    a decimal comma."""
+    for other in DELIMITERS:
+        if other != delimiter and other in cell and not _DECIMAL_COMMA.match(cell):
+            fix = Argument("delimiter", other)
+            return (f" (it holds {delimiter_name(other)}, but fields were split on "
+                    f"{delimiter_name(delimiter)}: pass {fix} if that is the delimiter)"), [fix]
+    if _DECIMAL_COMMA.match(cell):
+        return " (a decimal comma? nolabel reads numbers with a decimal point, 1.5)", []
+    return "", []
 
 
 def _raise_not_numeric(
@@ -91,6 +182,7 @@ def _raise_not_numeric(
     columns: list[int],
     lines: list[int],
     path: Path,
+    delimiter: str,
 ) -> None:
     row = rows[first_row]
     first = next(j for j in columns if _is_number(row[j]) is False)
@@ -98,10 +190,13 @@ def _raise_not_numeric(
     others = ""
     if len(bad) > 1:
         others = f" (non-numeric columns: {', '.join(_column_name(names, j) for j in bad)})"
+    hint, arguments = _cell_hint(row[first].strip(), delimiter)
+    label = Argument("label_column", names[first] if names else first)
     raise DataError(
         f"{path}: {_column_name(names, first)} is not numeric: line {lines[first_row]} holds "
-        f"{row[first].strip()!r}{others}; drop the column, or pass label_column= if it holds "
-        "labels"
+        f"{row[first].strip()!r}{hint}{others}; drop the column, or pass {label} if it holds "
+        "labels",
+        arguments=[*arguments, label],
     )
 
 
@@ -112,9 +207,18 @@ def read_csv(
     header: bool | None = None,
     delimiter: str | None = None,
 ) -> RawData:
-    """Read a CSV (or ``.tsv``) table of numbers; missing cells become NaN."""
+    """Read a CSV (or ``.tsv``) table of numbers; missing cells become NaN.
+
+    ``delimiter``: None detects it from the first lines (``,`` ``;`` tab ``|``; a table of
+    one column has none), or force one character. ``notes`` of the result say which was used.
+    """
+    given = check_delimiter(delimiter)
+    delimiter = given or detect_delimiter(path)
+    how = "given" if given else "detected"
     if delimiter is None:
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+        how = "none detected: one column"
+    split = f"delimiter {delimiter_name(delimiter)} ({how})"
     rows, lines = _read_rows(path, delimiter)
     if not rows:
         raise DataError(f"{path} is empty: no rows to read")
@@ -130,8 +234,11 @@ def read_csv(
     reference = f"line {header_line} (the header)" if names else f"line {lines[0]}"
     for row, line in zip(rows, lines, strict=True):
         if len(row) != width:
+            fix = Argument("delimiter")
             raise DataError(
-                f"{path}: line {line} has {len(row)} fields but {reference} has {width}"
+                f"{path}: line {line} has {len(row)} fields but {reference} has {width} "
+                f"(read with {split}; pass {fix} to choose another)",
+                arguments=[fix],
             )
     label = label_index(label_column, names, width, path)
     features = split_label(width, label)
@@ -141,9 +248,11 @@ def read_csv(
         table = np.array(rows, dtype=np.float64)  # the fast path: every cell is a number
         X, labels = table[:, features], None if label is None else table[:, label]
     except ValueError:
-        X = _to_float(rows, names, features, lines, path)
+        X = _to_float(rows, names, features, lines, path, delimiter)
         labels = None if label is None else [row[label].strip() for row in rows]
+    notes = (f"{split}, {'a header row' if names else 'no header row'}, {len(rows)} rows of "
+             f"{len(features)} features" + ("" if label is None else " and a label column"),)
     if labels is None:
-        return RawData(X)
+        return RawData(X, notes=notes)
     y, classes = encode_labels(labels, name=f"{path}: labels")
-    return RawData(X, y, classes)
+    return RawData(X, y, classes, notes)

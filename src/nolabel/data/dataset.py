@@ -129,6 +129,7 @@ class RawData(NamedTuple):
     X: np.ndarray
     y: np.ndarray | None = None
     classes: tuple[str, ...] | None = None
+    notes: tuple[str, ...] = ()  # how the source was read (delimiter, resizing): verbose output
 
 
 @dataclasses.dataclass(frozen=True)

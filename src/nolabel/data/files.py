@@ -16,7 +16,7 @@ from nolabel.data.csv_table import read_csv
 from nolabel.data.dataset import RawData
 from nolabel.data.image_folder import read_image_folder
 from nolabel.data.parquet_table import read_parquet
-from nolabel.errors import DataError, ParameterError
+from nolabel.errors import Argument, DataError, ParameterError
 
 SUFFIXES = (".npy", ".npz", ".csv", ".tsv", ".parquet")
 
@@ -136,8 +136,16 @@ def read_path(
     *,
     label_column: str | int | None = None,
     mmap: bool = False,
+    image_size: tuple[int, int] | None = None,
+    channels: int | None = None,
+    resize: str = "crop",
+    delimiter: str | None = None,
 ) -> RawData:
-    """Read samples (and labels when the source has them) from a file or an image folder."""
+    """Read samples (and labels when the source has them) from a file or an image folder.
+
+    ``image_size``, ``channels`` and ``resize`` apply to folders of images, ``delimiter`` to
+    CSV files; each is refused, by name, for the sources it does not apply to.
+    """
     path = Path(path).expanduser()
     if not path.exists():
         raise DataError(f"no such file or folder: {path}")
@@ -147,18 +155,25 @@ def read_path(
             raise DataError(f"{path} is a folder, but its name says a {suffix} file")
         _refuse(label_column, "label_column", "a folder of images (labels are subfolders)")
         _refuse(mmap, "mmap", "a folder of images")
-        return _guard(path, lambda: read_image_folder(path))
+        _refuse(delimiter, "delimiter", "a folder of images")
+        return _guard(path, lambda: read_image_folder(
+            path, image_size=image_size, channels=channels, resize=resize))
     if suffix not in SUFFIXES:
         raise DataError(
             f"{path} has an unknown extension {suffix!r}; nolabel reads "
             f"{', '.join(SUFFIXES)} files and folders of images (IDX files: "
             "nolabel.data.read_idx, or load('fashion-mnist', path=folder))"
         )
+    for name, value in (("image_size", image_size), ("channels", channels)):
+        _refuse(value, name, f"{suffix} files (it resizes the images of a folder)")
     if suffix in (".csv", ".tsv", ".parquet"):
         _refuse(mmap, "mmap", "tables")
         if suffix == ".parquet":
+            _refuse(delimiter, "delimiter", ".parquet files")
             return _guard(path, lambda: read_parquet(path, label_column=label_column))
-        return _guard(path, lambda: read_csv(path, label_column=label_column))
+        return _guard(path, lambda: read_csv(path, label_column=label_column,
+                                             delimiter=delimiter))
+    _refuse(delimiter, "delimiter", f"{suffix} files (it splits the fields of a CSV file)")
     _refuse(label_column, "label_column", f"{suffix} files (labels are the array 'y' of a .npz)")
     if suffix == ".npy":
         return _guard(path, lambda: read_npy(path, mmap=mmap))
@@ -168,7 +183,8 @@ def read_path(
 
 def _refuse(value: object, name: str, what: str) -> None:
     if value is not None and value is not False:
-        raise ParameterError(f"{name}= does not apply to {what}")
+        argument = Argument(name)
+        raise ParameterError(f"{argument} does not apply to {what}", arguments=[argument])
 
 
 def _guard(path: Path, read):

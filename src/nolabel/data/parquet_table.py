@@ -8,7 +8,7 @@ import numpy as np
 
 from nolabel.data._columns import label_index, split_label
 from nolabel.data.dataset import RawData, encode_labels
-from nolabel.errors import DataError
+from nolabel.errors import Argument, DataError
 
 
 def _import_pyarrow():
@@ -52,9 +52,11 @@ def read_parquet(path: Path, *, label_column: str | int | None = None) -> RawDat
         if not _is_numeric(pa, table.schema.field(i).type)
     ]
     if text:
+        label = Argument("label_column")
         raise DataError(
-            f"{path}: non-numeric columns: {', '.join(text)}; drop them, or pass label_column= "
-            "if one holds labels"
+            f"{path}: non-numeric columns: {', '.join(text)}; drop them, or pass {label} "
+            "if one holds labels",
+            arguments=[label],
         )
     X = np.column_stack(
         [table.column(i).cast(pa.float64()).to_numpy(zero_copy_only=False) for i in features]
