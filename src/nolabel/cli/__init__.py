@@ -65,8 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     shown, warnings.formatwarning = warnings.formatwarning, _one_line_warning
     try:
         return args.handler(args)
-    except NolabelError as exc:
-        print(f"nolabel {args.command}: error: {exc}", file=sys.stderr)
+    except NolabelError as exc:  # spelt with the options that set what the message names
+        from nolabel.cli.options import error_message
+
+        print(f"nolabel {args.command}: error: {error_message(exc)}", file=sys.stderr)
         return 2
     except OSError as exc:  # an output folder that cannot be written, a full disk...
         print(f"nolabel {args.command}: error: {exc}", file=sys.stderr)

@@ -12,7 +12,10 @@ import numpy as np
 from nolabel import registry
 from nolabel.cli.data import DataSpec, fingerprint, model_input, reload
 from nolabel.data import Dataset
+from nolabel.errors import Argument, DataError
 from nolabel.runs import Run, load_run
+
+READING = ("image_size", "channels", "resize", "delimiter")  # options of how files are read
 
 
 @dataclass
@@ -51,10 +54,32 @@ class Context:
 def open_run(args: argparse.Namespace) -> Context:
     """The run named by ``args.run`` with the data of ``--data/--split/--limit``."""
     run = load_run(args.run, device=args.device)
+    reading = {name: getattr(args, name, None) for name in READING}
     data, spec = reload(DataSpec.from_json(run.config["data"]), getattr(args, "data", None),
-                        getattr(args, "split", None), getattr(args, "limit", None))
+                        getattr(args, "split", None), getattr(args, "limit", None),
+                        reading=reading, verbose=args.verbose)
+    _check_image_shape(run, data, spec)
     seed = run.config.get("seed", 0) if args.seed is None else args.seed
     return Context(run, spec, data, seed, args.verbose)
+
+
+def _check_image_shape(run: Run, data: Dataset, spec: DataSpec) -> None:
+    """Images of another shape than the run was fitted on: name the size and channels that
+    bring them to it (the model would only say it expects another number of features)."""
+    fitted = run.config.get("data_info", {}).get("sample_shape")
+    if not data.is_image or not fitted or len(fitted) != 3 or list(data.sample_shape) == fitted:
+        return
+    fixes = []
+    if list(data.sample_shape[1:]) != fitted[1:]:
+        fixes.append(Argument("image_size", tuple(fitted[1:])))
+    if data.sample_shape[0] != fitted[0]:
+        fixes.append(Argument("channels", fitted[0]))
+    raise DataError(
+        f"{spec.source} holds images of shape {data.sample_shape} (channels, height, width) "
+        f"but {run.path} was fitted on {tuple(fitted)}; pass "
+        f"{' and '.join(map(str, fixes))} to bring them to it",
+        arguments=fixes,
+    )
 
 
 def default_out(args: argparse.Namespace, name: str) -> Path:

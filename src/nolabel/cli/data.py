@@ -1,9 +1,10 @@
 """The data a run was fitted on, described in config.json so that it can be loaded again.
 
 A :class:`DataSpec` is what the user asked for (source, split, label column, NaN policy,
-subsample, scaling). :func:`prepare` loads it and fits the scaling; :func:`reload` loads it
-(or other data) again with the scaling statistics recorded at fit time, so every command on
-a run sees exactly the numbers the model was fitted on.
+subsample, scaling, image size and channels, CSV delimiter). :func:`prepare` loads it and
+fits the scaling; :func:`reload` loads it (or other data) again with the image transform and
+the scaling statistics recorded at fit time, so every command on a run sees exactly the
+numbers the model was fitted on, and new images are brought to the same size and channels.
 """
 
 from __future__ import annotations
@@ -31,6 +32,14 @@ class DataSpec:
     scale: str = "auto"
     seed: int = 0
     statistics: dict[str, list[float]] = dataclasses.field(default_factory=dict)
+    image_size: list[int] | None = None  # (height, width); a list as JSON holds it
+    channels: int | None = None
+    resize: str = "crop"
+    delimiter: str | None = None  # None: detected in each file read
+
+    def __post_init__(self) -> None:
+        if self.image_size is not None:
+            self.image_size = [int(s) for s in self.image_size]
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -77,16 +86,23 @@ def _apply_scaling(scale: str, statistics: dict[str, list[float]], X: np.ndarray
     return X
 
 
-def _load(spec: DataSpec) -> Dataset:
+def _load(spec: DataSpec, verbose: int = 0) -> Dataset:
     named = is_dataset_name(spec.source)
     return load(spec.source, split=spec.split if named else "all",
-                label_column=None if named else spec.label_column, impute=spec.impute)
+                label_column=None if named else spec.label_column, impute=spec.impute,
+                image_size=None if spec.image_size is None else tuple(spec.image_size),
+                channels=spec.channels, resize=spec.resize, delimiter=spec.delimiter,
+                verbose=verbose)
 
 
-def prepare(spec: DataSpec) -> tuple[Dataset, DataSpec]:
+def prepare(spec: DataSpec, verbose: int = 0) -> tuple[Dataset, DataSpec]:
     """Load ``spec`` and fit its scaling; returns the data and the spec with statistics and
-    ``scale`` resolved ("auto": standardise tables, leave images as they are)."""
-    data = _subsample(_load(spec), spec.limit, spec.seed)
+    ``scale`` resolved ("auto": standardise tables, leave images as they are). Images read
+    with an ``image_size`` also record their channels, so that new images given to the run
+    get both."""
+    data = _subsample(_load(spec, verbose), spec.limit, spec.seed)
+    if data.is_image and spec.image_size is not None and spec.channels is None:
+        spec = dataclasses.replace(spec, channels=data.sample_shape[0])
     scale = spec.scale
     if scale == "auto":
         scale = "none" if data.is_image else "standardize"
@@ -96,15 +112,22 @@ def prepare(spec: DataSpec) -> tuple[Dataset, DataSpec]:
 
 
 def reload(spec: DataSpec, source: str | None = None, split: str | None = None,
-           limit: int | None = None) -> tuple[Dataset, DataSpec]:
+           limit: int | None = None, *, reading: dict[str, Any] | None = None,
+           verbose: int = 0) -> tuple[Dataset, DataSpec]:
     """The run's data again, or ``source`` scaled with the run's fitted statistics; and the
-    spec that was loaded."""
+    spec that was loaded. New data keep the run's image size, channels and resizing, but
+    their own delimiter (detected unless given); ``reading`` overrides those (image_size,
+    channels, resize, delimiter) where not None."""
     if source is not None:
-        spec = dataclasses.replace(spec, source=source, split=split or "all", limit=limit)
+        spec = dataclasses.replace(spec, source=source, split=split or "all", limit=limit,
+                                   delimiter=None)
     elif split is not None or limit is not None:
         spec = dataclasses.replace(spec, split=split or spec.split,
                                    limit=spec.limit if limit is None else limit)
-    data = _subsample(_load(spec), spec.limit, spec.seed)
+    given = {k: v for k, v in (reading or {}).items() if v is not None}
+    if given:
+        spec = dataclasses.replace(spec, **given)
+    data = _subsample(_load(spec, verbose), spec.limit, spec.seed)
     return dataclasses.replace(data, X=_apply_scaling(spec.scale, spec.statistics, data.X)), spec
 
 

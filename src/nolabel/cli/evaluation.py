@@ -96,13 +96,13 @@ def summary_lines(metrics: dict[str, Any]) -> list[str]:
 
 
 def run_evaluate(args) -> int:
-    from nolabel.cli.context import default_out, open_run
+    from nolabel.cli.context import READING, default_out, open_run
     from nolabel.runs import write_json
 
     ctx = open_run(args)
     ctx.say(f"nolabel evaluate: {ctx.name} on {ctx.spec.source} ({ctx.data.n_samples} samples)")
     metrics = evaluate(ctx)
-    own = args.data is None and args.split is None and args.limit is None
+    own = all(getattr(args, name) is None for name in ("data", "split", "limit", *READING))
     path = default_out(args, "metrics.json" if own else "metrics-other-data.json")
     write_json(path, metrics)
     print("\n".join(summary_lines(metrics)) + f"\n{path}")

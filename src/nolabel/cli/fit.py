@@ -54,7 +54,9 @@ def _params(entry: registry.Entry, from_file: dict[str, Any], pairs: list[str]) 
 def _data_spec(args: argparse.Namespace, from_file: dict[str, Any], seed: int) -> DataSpec:
     spec = DataSpec.from_json({**from_file, "statistics": {}})
     given = {"source": args.data, "split": args.split, "limit": args.limit, "scale": args.scale,
-             "label_column": args.label_column, "impute": args.impute}
+             "label_column": args.label_column, "impute": args.impute,
+             "image_size": args.image_size, "channels": args.channels, "resize": args.resize,
+             "delimiter": args.delimiter}
     for key, value in given.items():
         if value is not None:
             setattr(spec, key, value)
@@ -69,12 +71,12 @@ def _build(entry: registry.Entry, params: dict, seed: int, device: str,
     shortcuts = {"precision": args.precision, "grad_clip": args.grad_clip}
     params = {**params, **{k: v for k, v in shortcuts.items() if v is not None}}
     defaults = entry.defaults
-    return entry.cls(**params, **{k: v for k, v in owned.items() if k in defaults})
-
     unknown = [k for k in params if k not in defaults]
     if unknown:
         raise ParameterError(f"{entry.name} is not a neural model: it has no "
                              f"{', '.join('--' + k.replace('_', '-') for k in unknown)}")
+    return entry.cls(**params, **{k: v for k, v in owned.items() if k in defaults})
+
 
 def _fit(model: Any, name: str, X, data, args: argparse.Namespace) -> None:
     if distributed.is_distributed() and getattr(model, "_combines_processes", False):
@@ -84,7 +86,7 @@ def _fit(model: Any, name: str, X, data, args: argparse.Namespace) -> None:
     except DataError as exc:
         hint = " (on the command line: --scale minmax)" if "[0, 1]" in str(exc) else ""
         raise DataError(f"{name} cannot be fitted on {data.name} (samples of shape "
-                        f"{data.sample_shape}): {exc}{hint}") from None
+                        f"{data.sample_shape}): {exc}{hint}", arguments=exc.arguments) from None
 
 
 def run_fit(args: argparse.Namespace) -> int:
@@ -104,7 +106,7 @@ def run_fit(args: argparse.Namespace) -> int:
     spec = _data_spec(args, document.get("data", {}), seed)
     if not spec.source:
         raise ParameterError("give --data NAME_OR_PATH (or --config with a \"data\" source)")
-    data, spec = prepare(spec)
+    data, spec = prepare(spec, verbose=args.verbose)
     model = _build(entry, params, seed, device, args)
     caps = registry.capabilities(model)
     say = print if args.verbose else (lambda *a, **k: None)
@@ -162,7 +164,7 @@ def add_parser(commands) -> None:
         """)
     parser.add_argument("model", nargs="?", default=None,
                         help="a model name from `nolabel list` (or taken from --config)")
-    add_data_source(parser, required=False)
+    add_data_source(parser, required=False, run=False)
     add_preprocessing(parser)
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                         help="a hyper-parameter, typed like its default (`nolabel list MODEL` "
@@ -178,6 +180,7 @@ def add_parser(commands) -> None:
                         "precision, loss scaling for fp16) or auto (bf16 where the hardware "
                         "has it); default: the model's")
     parser.add_argument("--grad-clip", type=float, default=None, metavar="NORM",
-                        help="neural models: clip each step's gradient norm to NORM")
+                        help="neural models (= --param grad_clip=NORM): clip each step's "
+                        "gradient norm to NORM")
     add_runtime(parser, "random seed of the model, the data order and --limit (default 0)")
     parser.set_defaults(handler=run_fit)
