@@ -249,3 +249,16 @@ def test_a_checkpoint_of_another_phase_is_refused(tmp_path):
     fit(module, _regression_data(), objectives, _config(1, checkpoint_path=path, phase="pretrain"))
     with pytest.raises(CheckpointError, match="pretrain"):
         fit(module, _regression_data(), objectives, _config(2, phase="cluster"), resume_from=path)
+
+
+def test_progress_shows_in_a_notebook_kernel_and_never_with_verbose_0(monkeypatch):
+    import sys
+    import types
+
+    from nolabel.train.loop import _progress_enabled
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert not _progress_enabled(1)  # a pipe or a log file: no bar
+    shell = types.SimpleNamespace(config={"IPKernelApp": {"connection_file": "kernel.json"}})
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
+    assert _progress_enabled(1) and not _progress_enabled(0)
