@@ -169,6 +169,13 @@ def test_semicolon_and_tab_tables_from_the_command_line(tmp_path, capsys, delimi
         "--param", "n_clusters=2", "--out", str(forced), "--no-report")
     assert json.loads((forced / "config.json").read_text())["data"]["delimiter"] == delimiter
     assert main(["cluster", str(forced), "--verbose", "0"]) == 0
+    # Without a header the label column is given by its index.
+    bare = tmp_path / "bare.csv"
+    bare.write_text("".join(table.read_text().splitlines(keepends=True)[1:]))
+    fit("kmeans", "--data", str(bare), "--label-column", "2", "--param", "n_clusters=2",
+        "--out", str(tmp_path / "bare"), "--no-report")
+    metrics = json.loads((tmp_path / "bare" / "metrics.json").read_text())
+    assert metrics["clustering"]["acc"] == 1.0
 
 
 def test_table_errors_name_the_command_line_options(tmp_path, capsys):
@@ -178,6 +185,7 @@ def test_table_errors_name_the_command_line_options(tmp_path, capsys):
     assert "pass --label-column species" in err and "label_column" not in err
     err = _fails(["fit", "kmeans", "--data", str(table), "--delimiter", ","], capsys)
     assert "pass --delimiter ';'" in err and "delimiter=" not in err
+    assert "--label-column" not in err  # the delimiter explains it
     missing = tmp_path / "missing.csv"
     missing.write_text("a;b\n1;2\n3;\n")
     err = _fails(["fit", "kmeans", "--data", str(missing)], capsys)

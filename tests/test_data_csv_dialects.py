@@ -37,6 +37,18 @@ def test_no_header_and_text_label_by_index(tmp_path, delimiter):
         load(path, label_column="species")
 
 
+def test_label_column_given_as_text_of_a_number(tmp_path):
+    # The command line passes every value as text: "2" is a name if a column has it, else
+    # an index.
+    path = _table(tmp_path / "t.csv", "\t", header=False)
+    _check(load(path, label_column="2"))
+    _check(load(path, label_column="-1"))
+    named = tmp_path / "n.csv"
+    named.write_text("2;a\nx;1\ny;2\n")
+    data = load(named, label_column="2")
+    assert data.classes == ("x", "y") and data.X.ravel().tolist() == [1, 2]
+
+
 @pytest.mark.parametrize("delimiter", [";", "\t"])
 def test_without_label_column_the_text_column_is_named(tmp_path, delimiter):
     path = _table(tmp_path / "t.csv", delimiter)
@@ -105,6 +117,7 @@ def test_forced_delimiter_wins_and_a_wrong_one_names_the_right_one(tmp_path):
         load(path, delimiter=",")
     message = str(caught.value)
     assert "line 2 holds '1;2'" in message and "pass delimiter=';'" in message
+    assert "label_column" not in message  # the delimiter explains it, not a label column
     assert ("delimiter", ";") in [(a.name, a.value) for a in caught.value.arguments]
 
 

@@ -11,12 +11,21 @@ from nolabel.errors import Argument, DataError, ParameterError
 def label_index(
     label_column: str | int | None, names: Sequence[str] | None, n_columns: int, path: Path
 ) -> int | None:
-    """The 0-based index of ``label_column`` among ``n_columns`` (negative counts from the end)."""
+    """The 0-based index of ``label_column`` among ``n_columns`` (negative counts from the end).
+
+    A string is a column name; one that names no column but reads as a whole number (``"2"``,
+    as the command line passes every value) is taken as an index.
+    """
     if label_column is None:
         return None
     if isinstance(label_column, bool) or not isinstance(label_column, str | int):
         raise ParameterError(f"label_column must be a column name or index, got {label_column!r}")
     given = Argument("label_column", label_column)
+    if isinstance(label_column, str) and label_column not in (names or ()):
+        try:
+            label_column = int(label_column)
+        except ValueError:
+            pass
     if isinstance(label_column, int):
         if not -n_columns <= label_column < n_columns:
             raise DataError(

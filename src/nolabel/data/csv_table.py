@@ -191,12 +191,14 @@ def _raise_not_numeric(
     if len(bad) > 1:
         others = f" (non-numeric columns: {', '.join(_column_name(names, j) for j in bad)})"
     hint, arguments = _cell_hint(row[first].strip(), delimiter)
-    label = Argument("label_column", names[first] if names else first)
+    advice = ""
+    if not arguments:  # a wrong delimiter explains it; otherwise the column may hold labels
+        label = Argument("label_column", names[first] if names else first)
+        advice, arguments = f"; drop the column, or pass {label} if it holds labels", [label]
     raise DataError(
         f"{path}: {_column_name(names, first)} is not numeric: line {lines[first_row]} holds "
-        f"{row[first].strip()!r}{hint}{others}; drop the column, or pass {label} if it holds "
-        "labels",
-        arguments=[*arguments, label],
+        f"{row[first].strip()!r}{hint}{others}{advice}",
+        arguments=arguments,
     )
 
 
