@@ -9,7 +9,12 @@ from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 from nolabel import DAC, DEC, IDEC, DataError, NotFittedError, ParameterError, VaDE, load_model
-from nolabel.clustering.dec import clustering_kl, student_t_assignment, target_distribution
+from nolabel.clustering.dec import (
+    clustering_kl,
+    student_t_assignment,
+    student_t_log_assignment,
+    target_distribution,
+)
 from nolabel.clustering.mixture import (
     MixturePrior,
     cluster_log_posterior,
@@ -71,10 +76,24 @@ def test_dec_assignment_target_and_kl_by_hand():
     p = q**2 / f / (q**2 / f).sum(1, keepdims=True)
     np.testing.assert_allclose(target_distribution(torch.tensor(q)).numpy(), p, rtol=1e-12)
     kl = (p * np.log(p / q)).sum(1)
-    np.testing.assert_allclose(clustering_kl(torch.tensor(p), torch.tensor(q)).numpy(), kl,
-                               rtol=1e-12)
-    assert clustering_kl(torch.tensor([[1.0, 0.0]]), torch.tensor([[0.5, 0.5]])).item() == (
-        pytest.approx(math.log(2)))
+    np.testing.assert_allclose(clustering_kl(torch.tensor(p), torch.tensor(np.log(q))).numpy(),
+                               kl, rtol=1e-12)
+    assert clustering_kl(torch.tensor([[1.0, 0.0]]),
+                         torch.tensor([[0.5, 0.5]]).log()).item() == pytest.approx(math.log(2))
+
+
+def test_dec_loss_stays_finite_where_q_underflows_and_at_a_centre():
+    """Far from every centre but one, q_ij underflows to 0 in float32; log q from the
+    log-kernel keeps the KL and its gradient finite, and a code on a centre has a finite
+    gradient (no square root of a zero distance)."""
+    centers = torch.tensor([[0.0, 0.0], [1e3, 0.0]])
+    z = torch.tensor([[0.0, 0.0], [2e3, 0.0]], requires_grad=True)
+    log_q = student_t_log_assignment(z, centers, alpha=100.0)  # kernel ~ d^-101
+    assert student_t_assignment(z, centers, alpha=100.0)[0, 1] == 0  # underflowed
+    p = torch.tensor([[0.5, 0.5], [0.5, 0.5]])
+    kl = clustering_kl(p, log_q).sum()
+    kl.backward()
+    assert torch.isfinite(kl) and torch.isfinite(z.grad).all()
 
 
 def test_tied_mixture_shares_the_weighted_mean_variance():
@@ -206,7 +225,7 @@ def test_conv_architecture(digits):
 
 
 @pytest.mark.parametrize("cls, name, value", [
-    (DEC, "n_clusters", 1), (DEC, "alpha", 0.0), (DEC, "update_interval", 0),
+    (DEC, "n_clusters", 0), (DEC, "alpha", 0.0), (DEC, "update_interval", 0),
     (DEC, "tol", -0.1), (DEC, "architecture", "rnn"), (DEC, "pretrain_epochs", -1),
     (DEC, "hidden_dims", (64, 0)), (IDEC, "gamma", -1.0), (VaDE, "likelihood", "poisson"),
     (VaDE, "lr_decay", 1.5), (VaDE, "decay_every", 0), (DAC, "gmm_weight", -1.0),
@@ -230,6 +249,6 @@ def test_bad_data_and_unfitted(digits):
     with pytest.raises(DataError, match="n_clusters=3"):
         DEC(3, **TINY).fit(digits[0][:2])
     with pytest.raises(DataError, match="likelihood='bernoulli'"):
-        VaDE(3, **TINY).fit(digits[0] * 16)
+        VaDE(3, likelihood="bernoulli", **TINY).fit(digits[0] * 16)
     with pytest.raises(NotFittedError):
         DAC(3).predict(digits[0])

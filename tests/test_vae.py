@@ -129,7 +129,7 @@ def test_conv_and_gaussian_variants(digits):
 
 def test_bad_input_and_settings(fitted, digits):
     with pytest.raises(DataError, match=r"likelihood='bernoulli' needs X in \[0, 1\]"):
-        VAE(epochs=1).fit(digits[0] * 3)
+        VAE(likelihood="bernoulli", epochs=1).fit(digits[0] * 3)
     with pytest.raises(ParameterError, match="binarize=True needs likelihood='bernoulli'"):
         VAE(likelihood="gaussian", binarize=True, epochs=1).fit(digits[0])
     with pytest.raises(ParameterError, match="variance"):
@@ -138,3 +138,25 @@ def test_bad_input_and_settings(fitted, digits):
         fitted.score_samples(np.zeros((2, 10), np.float32))
     with pytest.raises(ParameterError, match="n_importance"):
         fitted.score_samples(digits[0][:2], n_importance=0)
+
+
+def test_auto_likelihood_follows_the_data(digits):
+    """Bernoulli for data in [0, 1]; a standardised table gets a Gaussian and trains."""
+    X = digits[0]
+    assert VAE(epochs=1, random_state=0).fit(X).likelihood_ == "bernoulli"
+    table = (X - X.mean(0)) / (X.std(0) + 1e-3)
+    model = VAE(epochs=3, random_state=0).fit(table)
+    assert model.likelihood_ == "gaussian"
+    assert model.history_["loss"][-1] < model.history_["loss"][0]
+    assert np.isfinite(model.score_samples(table[:5])).all()
+
+
+def test_learned_variance_has_a_floor(digits):
+    """A constant feature (digits have always-blank pixels) cannot drive the likelihood to +∞."""
+    X = digits[0]
+    model = VAE(likelihood="gaussian", epochs=2, random_state=0).fit(X)
+    net = model.module_
+    with torch.no_grad():
+        net.logvar.fill_(-50.0)
+    assert np.isfinite(model.score_samples(X[:5])).all()
+    assert float(net.log_likelihood(torch.zeros(1, 64), torch.zeros(1, 64))) < 64 * 5.0

@@ -35,7 +35,7 @@ class DeepClusterer(ClusterMixin, NeuralEstimator):
     """Base of the neural clustering estimators; subclasses set ``n_clusters`` in ``__init__``."""
 
     n_clusters: int
-    _parameter_constraints: ClassVar[Constraints] = {"n_clusters": Int(2)}
+    _parameter_constraints: ClassVar[Constraints] = {"n_clusters": Int(1)}
 
     def _cluster_probabilities(self, x: torch.Tensor) -> torch.Tensor:
         """Soft assignment of a batch (network view) to the clusters, shape (n, n_clusters)."""
@@ -73,11 +73,16 @@ class DeepClusterer(ClusterMixin, NeuralEstimator):
 
     def _get_state(self):
         tensors, state = super()._get_state()
-        return {**tensors, "labels": torch.from_numpy(self.labels_)}, state
+        tensors = {**tensors, "labels": torch.from_numpy(self.labels_)}
+        if hasattr(self, "initial_labels_"):
+            tensors["initial_labels"] = torch.from_numpy(self.initial_labels_)
+        return tensors, state
 
     def _set_state(self, tensors, state):
         super()._set_state(tensors, state)
         self.labels_ = tensors["labels"].numpy()
+        if "initial_labels" in tensors:
+            self.initial_labels_ = tensors["initial_labels"].numpy()
 
 
 class AutoEncoderClusterer(TransformerMixin, DeepClusterer):
@@ -117,11 +122,6 @@ class AutoEncoderClusterer(TransformerMixin, DeepClusterer):
     def _image_input(self) -> bool:
         return self.architecture == "conv"
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float32"]  # transform returns float32
-        return tags
-
     # -- to provide in subclasses ---------------------------------------------------------
     def _initialise(self, codes: torch.Tensor, seed: int) -> None:
         """Set the cluster parameters of ``self.module_`` from the pretrained codes."""
@@ -134,7 +134,11 @@ class AutoEncoderClusterer(TransformerMixin, DeepClusterer):
 
     # -- shared ---------------------------------------------------------------------------
     def _initialise_on(self, data, seed: int) -> None:
+        """``_initialise`` on the codes of ``data``; ``initial_labels_`` keeps the clusters it
+        starts from, so what the clustering phase changed can be measured."""
         self._initialise(self._batched(self._code, data), seed)
+        start = self._batched(self._cluster_probabilities, data).argmax(1)
+        self.initial_labels_ = start.cpu().numpy()
 
     def _pretrained_source(self):
         """The fitted autoencoder ``pretrained`` names, or None: a fitted estimator, one wrapped
@@ -186,12 +190,16 @@ class AutoEncoderClusterer(TransformerMixin, DeepClusterer):
                         "hidden_dims/channels and latent_dim to the pretrained autoencoder's")
             target.load_state_dict(theirs)  # copies: the pretrained model is left as it was
 
+    @property
+    def _code_size(self) -> int:
+        return self.latent_dim
+
     def _autoencoder(self, sample_shape: tuple[int, ...]) -> nn.Module:
         """The MLP or convolutional autoencoder of ``architecture`` (its encoder gives codes)."""
         if self.architecture == "conv":
-            return ConvAutoEncoderNet(sample_shape, self.channels, self.latent_dim,
+            return ConvAutoEncoderNet(sample_shape, self.channels, self._code_size,
                                       self.activation, batch_norm=False)
-        return MLPAutoEncoder(int(np.prod(sample_shape)), self.hidden_dims, self.latent_dim,
+        return MLPAutoEncoder(int(np.prod(sample_shape)), self.hidden_dims, self._code_size,
                               self.activation)
 
     def _check_data(self, X: torch.Tensor) -> None:

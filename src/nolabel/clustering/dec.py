@@ -31,11 +31,22 @@ from nolabel.train import Callbacks, Objective
 
 
 # -- losses -------------------------------------------------------------------------------------
+def squared_distances(z: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
+    """Exact ||z_i − μ_j||² (n, k): the differences are squared, not ``cdist``'s norms
+    squared back (whose square root has an infinite gradient at a centre)."""
+    return ((z[:, None, :] - centers[None]) ** 2).sum(-1)
+
+
+def student_t_log_assignment(z: torch.Tensor, centers: torch.Tensor,
+                             alpha: float = 1.0) -> torch.Tensor:
+    """log q (n, k), by log-softmax of the Student's t log-kernel: finite where q underflows."""
+    log_kernel = -(alpha + 1) / 2 * torch.log1p(squared_distances(z, centers) / alpha)
+    return torch.log_softmax(log_kernel, dim=1)
+
+
 def student_t_assignment(z: torch.Tensor, centers: torch.Tensor, alpha: float = 1.0):
     """DEC's soft assignment q (n, k) of codes ``z`` (n, d) to ``centers`` (k, d)."""
-    distances = torch.cdist(z, centers) ** 2
-    log_kernel = -(alpha + 1) / 2 * torch.log1p(distances / alpha)
-    return torch.softmax(log_kernel, dim=1)
+    return student_t_log_assignment(z, centers, alpha).exp()
 
 
 def target_distribution(q: torch.Tensor) -> torch.Tensor:
@@ -44,9 +55,9 @@ def target_distribution(q: torch.Tensor) -> torch.Tensor:
     return weight / weight.sum(1, keepdim=True)
 
 
-def clustering_kl(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
-    """Per-sample KL(p_i || q_i) = Σ_j p_ij log(p_ij / q_ij) (0 log 0 = 0)."""
-    return torch.special.xlogy(p, p).sum(1) - (p * torch.log(q)).sum(1)
+def clustering_kl(p: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
+    """Per-sample KL(p_i || q_i) = Σ_j p_ij (log p_ij − log q_ij) (0 log 0 = 0), from log q."""
+    return torch.special.xlogy(p, p).sum(1) - (p * log_q).sum(1)
 
 
 # -- network ------------------------------------------------------------------------------------
@@ -208,7 +219,8 @@ class DEC(AutoEncoderClusterer):
         self.module_.centers.data.copy_(torch.from_numpy(kmeans.cluster_centers_))
 
     def _clustering_loss(self, x: torch.Tensor, p: torch.Tensor):
-        return clustering_kl(p, self._cluster_probabilities(x)).mean()
+        log_q = student_t_log_assignment(self._code(x), self.module_.centers, float(self.alpha))
+        return clustering_kl(p, log_q).mean()
 
     def _objectives(self, module: nn.Module) -> list[Objective]:
         def loss(net: DECNet, batch: tuple[torch.Tensor, ...]):
@@ -245,8 +257,10 @@ class IDEC(DEC):
     """Improved Deep Embedded Clustering: DEC whose decoder keeps training.
 
     Loss per batch: reconstruction error + ``gamma`` · KL(P || Q), over encoder, decoder and
-    centres (γ = 0.1 in the paper). Other parameters and attributes as in :class:`DEC`; the
-    history adds ``reconstruction`` and ``kl`` per target update.
+    centres (γ = 0.1 in the paper). The clustering phase uses Adam with lr 1e-3, as IDEC's
+    reference code does on MNIST (DEC's SGD 0.01 left IDEC below DEC: the reconstruction
+    term needs the adaptive steps). Other parameters and attributes as in :class:`DEC`; the
+    history adds ``reconstruction`` and ``kl`` per epoch.
     """
 
     def __init__(
@@ -267,8 +281,8 @@ class IDEC(DEC):
         n_init: int = 20,
         update_interval: int = 140,
         tol: float = 1e-3,
-        optimizer: str = "sgd",
-        lr: float = 0.01,
+        optimizer: str = "adam",
+        lr: float = 1e-3,
         weight_decay: float = 0.0,
         epochs: int = 100,
         batch_size: int = 256,
@@ -299,7 +313,7 @@ class IDEC(DEC):
     def _clustering_loss(self, x: torch.Tensor, p: torch.Tensor):
         z = self._code(x)
         reconstruction = reconstruction_error(self.module_.decoder(z), x, self.loss).mean()
-        kl = clustering_kl(p, student_t_assignment(z, self.module_.centers,
-                                                   float(self.alpha))).mean()
+        kl = clustering_kl(p, student_t_log_assignment(z, self.module_.centers,
+                                                       float(self.alpha))).mean()
         return reconstruction + float(self.gamma) * kl, {"reconstruction": reconstruction.detach(),
                                                          "kl": kl.detach()}

@@ -2,8 +2,9 @@
 
 An autoencoder is pretrained on reconstruction; UMAP then learns the manifold of its codes,
 embedding them in ``n_components`` dimensions (the number of clusters, ``min_dist=0`` so that
-clusters pack tightly) where a Gaussian mixture finds the clusters. There is no joint training:
-the method's strength is the local structure UMAP keeps and k-means or a mixture on codes do not.
+clusters pack tightly) where a full-covariance Gaussian mixture finds the clusters. There is no
+joint training: the method's strength is the local structure UMAP keeps and k-means or a
+mixture on codes do not.
 
 New samples are placed in the embedding by Shepard interpolation of their ``n_neighbors``
 nearest training codes (weights 1/d², so a training sample lands exactly on its own point);
@@ -13,6 +14,7 @@ that cannot be saved without pickling. Needs the ``umap-learn`` package.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -20,9 +22,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from nolabel._validation import Constraints, Float, Int, Optional
+from nolabel._validation import Constraints, Float, Int, Optional, as_output, check_is_fitted
+from nolabel.classical import GaussianMixture
 from nolabel.clustering.base import AutoEncoderClusterer
-from nolabel.clustering.mixture import MixtureAttributes, MixturePrior
 from nolabel.errors import DataError, ParameterError
 from nolabel.models.base import Phase
 from nolabel.registry import register
@@ -30,14 +32,36 @@ from nolabel.registry import register
 _DISTANCES_PER_CHUNK = 2**24
 
 
+def full_gaussian_log_posterior(z: torch.Tensor, log_weights: torch.Tensor,
+                                means: torch.Tensor, precision_cholesky: torch.Tensor
+                                ) -> torch.Tensor:
+    """log p(c | z) (n, k) under a full-covariance Gaussian mixture given by the Cholesky
+    factors L_c of its precisions (Σ_c⁻¹ = L_c L_cᵀ, scikit-learn's ``precisions_cholesky_``):
+    log N(z; μ_c, Σ_c) = −d/2 log 2π + log|L_c| − ||L_cᵀ (z − μ_c)||² / 2."""
+    projected = torch.einsum("nd,kde->nke", z, precision_cholesky)
+    projected = projected - torch.einsum("kd,kde->ke", means, precision_cholesky)[None]
+    log_det = torch.log(torch.diagonal(precision_cholesky, dim1=1, dim2=2)).sum(1)
+    log_density = (-0.5 * z.shape[1] * math.log(2 * math.pi) + log_det
+                   - 0.5 * (projected**2).sum(2))
+    return torch.log_softmax(log_weights + log_density, dim=1)
+
+
 class N2DNet(nn.Module):
-    """An autoencoder's encoder and decoder, and a mixture over the manifold embedding."""
+    """An autoencoder's encoder and decoder, and a full-covariance Gaussian mixture over the
+    manifold embedding (buffers: fitted by EM, not by gradient)."""
 
     def __init__(self, autoencoder: nn.Module, n_clusters: int, n_components: int) -> None:
         super().__init__()
         self.encoder = autoencoder.encoder
         self.decoder = autoencoder.decoder
-        self.prior = MixturePrior(n_clusters, n_components)
+        self.register_buffer("log_weights", torch.zeros(n_clusters))
+        self.register_buffer("means", torch.zeros(n_clusters, n_components))
+        self.register_buffer("precision_cholesky",
+                             torch.eye(n_components).repeat(n_clusters, 1, 1))
+
+    def posterior(self, embedded: torch.Tensor) -> torch.Tensor:
+        return full_gaussian_log_posterior(embedded, self.log_weights, self.means,
+                                           self.precision_cholesky).exp()
 
 
 def interpolate_embedding(codes: torch.Tensor, reference_codes: torch.Tensor,
@@ -71,18 +95,20 @@ def umap_embedding(codes: np.ndarray, n_components: int, n_neighbors: int, min_d
 
 @register("n2d", "N2D (McConville et al.): pretrained autoencoder, UMAP manifold of its codes, "
           "Gaussian mixture on the manifold")
-class N2D(MixtureAttributes, AutoEncoderClusterer):
+class N2D(AutoEncoderClusterer):
     """N2D: autoencoder, then UMAP on the codes, then a Gaussian mixture on the embedding.
 
     Parameters
     ----------
     n_clusters : number of mixture components (clusters).
-    architecture, hidden_dims, channels, latent_dim, activation, loss : the autoencoder, as in
+    architecture, hidden_dims, channels, activation, loss : the autoencoder, as in
         :class:`~nolabel.DEC` (the paper's d-500-500-2000-n_clusters MLP and MSE).
+    latent_dim : size of the autoencoder's code; None means ``n_clusters`` (the paper).
     n_components : dimension of the UMAP embedding; None means ``n_clusters`` (the paper).
     n_neighbors : UMAP's neighbourhood size (20 in the paper), also used to place new samples.
     min_dist : UMAP's minimum distance between embedded points (0 in the paper).
-    n_init : EM restarts of the diagonal GaussianMixture fitted to the embedding.
+    n_init : EM restarts of the full-covariance GaussianMixture fitted to the embedding (the
+        paper's mixture; UMAP's clusters are elongated, which a diagonal one splits).
     pretrain_epochs, pretrain_lr : autoencoder pretraining with Adam.
     pretrained : a fitted autoencoder whose encoder and decoder start the model instead of
         pretraining (an AutoEncoder, a DEC..., wrapped in sklearn's FrozenEstimator to survive
@@ -90,9 +116,14 @@ class N2D(MixtureAttributes, AutoEncoderClusterer):
         must match.
     batch_size, random_state, device, verbose : as in :class:`~nolabel.AutoEncoder`.
 
+    ``transform(X)`` gives the manifold embedding (n_samples, n_components): the space the
+    clusters live in, where ``cluster_centers_`` and ``covariances_`` are. The autoencoder's
+    codes of the training data are ``reference_codes_``.
+
     Attributes: ``labels_``, ``embedding_`` (UMAP embedding of the training codes),
-    ``weights_``, ``cluster_centers_``, ``covariances_`` (the mixture in the embedding),
-    ``history_`` (``pretrain_loss`` per epoch), ``n_epochs_`` (0: no clustering epochs).
+    ``weights_``, ``cluster_centers_``, ``covariances_`` (full, (k, m, m): the mixture in the
+    embedding), ``history_`` (``pretrain_loss`` per epoch), ``n_epochs_`` (0: no clustering
+    epochs).
     """
 
     def __init__(
@@ -102,7 +133,7 @@ class N2D(MixtureAttributes, AutoEncoderClusterer):
         architecture: str = "mlp",
         hidden_dims: Sequence[int] = (500, 500, 2000),
         channels: Sequence[int] = (32, 64),
-        latent_dim: int = 10,
+        latent_dim: int | None = None,
         activation: str = "relu",
         loss: str = "mse",
         n_components: int | None = None,
@@ -145,12 +176,16 @@ class N2D(MixtureAttributes, AutoEncoderClusterer):
         self.checkpoint_every = checkpoint_every
 
     @property
+    def _code_size(self) -> int:
+        return self.n_clusters if self.latent_dim is None else self.latent_dim
+
+    @property
     def _components(self) -> int:
         return self.n_clusters if self.n_components is None else self.n_components
 
     _parameter_constraints: ClassVar[Constraints] = {
-        "n_components": Optional(Int()), "n_neighbors": Int(2), "min_dist": Float(0.0),
-        "n_init": Int(),
+        "latent_dim": Optional(Int()), "n_components": Optional(Int()), "n_neighbors": Int(2),
+        "min_dist": Float(0.0), "n_init": Int(),
     }
 
     def _check_data(self, X: torch.Tensor) -> None:
@@ -167,8 +202,12 @@ class N2D(MixtureAttributes, AutoEncoderClusterer):
                                    float(self.min_dist), seed)
         self.reference_codes_ = codes.detach()
         self.embedding_ = embedding
-        self.module_.prior.initialise(torch.from_numpy(embedding).to(codes.device),
-                                      self.n_init, seed)
+        gmm = GaussianMixture(self.n_clusters, covariance_type="full", n_init=self.n_init,
+                              random_state=seed, device=codes.device).fit(embedding)
+        net = self.module_
+        for target, value in ((net.log_weights, np.log(gmm.weights_)), (net.means, gmm.means_),
+                              (net.precision_cholesky, gmm.precisions_cholesky_)):
+            target.copy_(torch.from_numpy(np.asarray(value, dtype=np.float32)))
 
     def _cluster_phase(self, data, seed: int) -> Phase:
         """No clustering epochs: UMAP and the mixture are fitted when the phase starts."""
@@ -181,7 +220,32 @@ class N2D(MixtureAttributes, AutoEncoderClusterer):
         return interpolate_embedding(self._code(x), reference, embedding, self.n_neighbors)
 
     def _cluster_probabilities(self, x: torch.Tensor) -> torch.Tensor:
-        return self.module_.prior.posterior(self._embed(x))
+        return self.module_.posterior(self._embed(x))
+
+    def transform(self, X):
+        """The manifold embedding of ``X``, shape (n_samples, n_components): new samples
+        placed among the training codes' embeddings (see the module docstring)."""
+        data = self._input(X)
+        return as_output(self._batched(self._embed, data), X)
+
+    @property
+    def weights_(self) -> np.ndarray:
+        """Mixture weights π, shape (n_clusters,)."""
+        check_is_fitted(self, ["module_"])
+        return self.module_.log_weights.exp().cpu().numpy()
+
+    @property
+    def cluster_centers_(self) -> np.ndarray:
+        """Mixture means in the embedding, shape (n_clusters, n_components)."""
+        check_is_fitted(self, ["module_"])
+        return self.module_.means.cpu().numpy()
+
+    @property
+    def covariances_(self) -> np.ndarray:
+        """Full mixture covariances in the embedding, shape (n_clusters, m, m)."""
+        check_is_fitted(self, ["module_"])
+        factor = self.module_.precision_cholesky.double()
+        return torch.linalg.inv(factor @ factor.transpose(1, 2)).float().cpu().numpy()
 
     def _get_state(self):
         tensors, state = super()._get_state()

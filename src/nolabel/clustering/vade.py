@@ -28,7 +28,7 @@ from nolabel.clustering.mixture import MixturePrior, MixtureSampling, cluster_lo
 from nolabel.metrics.information import gaussian_kl_pair
 from nolabel.models.autoencoder import reconstruction_error
 from nolabel.models.base import Phase
-from nolabel.models.vae import VAENet
+from nolabel.models.vae import VAENet, resolve_likelihood
 from nolabel.registry import register
 from nolabel.train import Callbacks, Objective, make_optimizer
 
@@ -107,8 +107,9 @@ class VaDE(MixtureSampling, AutoEncoderClusterer):
     n_clusters : number of mixture components (clusters).
     architecture, hidden_dims, channels, latent_dim, activation : the networks, as in
         :class:`~nolabel.DEC` (the paper's d-500-500-2000-10 MLP with ReLU by default).
-    likelihood : ``"bernoulli"`` (data in [0, 1]; the paper's choice for images) or
-        ``"gaussian"``.
+    likelihood : ``"bernoulli"`` (data in [0, 1]; the paper's choice for images),
+        ``"gaussian"``, or ``"auto"`` (default): Bernoulli for data in [0, 1], else Gaussian;
+        ``likelihood_`` says which.
     variance : Gaussian only: ``"learned"`` (one variance per feature) or a fixed number.
     pretrain_epochs, pretrain_lr : autoencoder pretraining with Adam on the reconstruction
         error (cross-entropy for Bernoulli, squared error for Gaussian).
@@ -141,7 +142,7 @@ class VaDE(MixtureSampling, AutoEncoderClusterer):
         channels: Sequence[int] = (32, 64),
         latent_dim: int = 10,
         activation: str = "relu",
-        likelihood: str = "bernoulli",
+        likelihood: str = "auto",
         variance: str | float = "learned",
         pretrain_epochs: int = 50,
         pretrain_lr: float = 1e-3,
@@ -194,25 +195,31 @@ class VaDE(MixtureSampling, AutoEncoderClusterer):
     @property
     def loss(self) -> str:
         """The pretraining reconstruction error that matches the likelihood."""
-        return "bce" if self.likelihood == "bernoulli" else "mse"
+        likelihood = getattr(self, "likelihood_", self.likelihood)
+        return {"bernoulli": "bce", "gaussian": "mse"}.get(likelihood, "auto")
 
     _parameter_constraints: ClassVar[Constraints] = {
-        "n_init": Int(), "likelihood": Choice("bernoulli", "gaussian"),
+        "n_init": Int(), "likelihood": Choice("auto", "bernoulli", "gaussian"),
         "variance": OneOf(Choice("learned"), Float(0.0, strict=True)),
         "lr_decay": Float(0.0, strict=True, at_most=1.0), "decay_every": Int(),
         "min_lr": Float(0.0),
     }
 
     def _check_data(self, X: torch.Tensor) -> None:
-        if self.likelihood == "bernoulli":  # before the base class names loss='bce'
-            self._require_unit_interval(
-                X, "likelihood='bernoulli'",
-                "rescale it (nolabel.data.minmax_scale) or use likelihood='gaussian'")
+        self.likelihood_ = resolve_likelihood(self.likelihood, X)  # before loss='bce' is named
         super()._check_data(X)
+
+    def _get_state(self):
+        tensors, state = super()._get_state()
+        return tensors, {**state, "likelihood_": self.likelihood_}
+
+    def _set_state(self, tensors, state):
+        self.likelihood_ = state.get("likelihood_", self.likelihood)
+        super()._set_state(tensors, state)
 
     def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
         return VaDENet(self.n_clusters, sample_shape, self.architecture, self.hidden_dims,
-                       self.channels, self.latent_dim, self.activation, self.likelihood,
+                       self.channels, self.latent_dim, self.activation, self.likelihood_,
                        self.variance)
 
     def _pretrained_state(self, part: str, state: dict[str, torch.Tensor]

@@ -21,6 +21,7 @@ from typing import ClassVar
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.base import TransformerMixin
 from torch import nn
 
 from nolabel._validation import (
@@ -108,8 +109,9 @@ class ConvAutoEncoderNet(nn.Module):
 
 
 # -- estimators -----------------------------------------------------------------------------
-class _AutoEncoderBase(NeuralEstimator):
-    """What every autoencoder shares: losses, noise, codes, decoding, anomaly scores."""
+class _AutoEncoderBase(TransformerMixin, NeuralEstimator):
+    """What every autoencoder shares: losses, noise, codes, decoding, anomaly scores.
+    ``fit_transform`` (scikit-learn's TransformerMixin) fits, then returns the codes."""
 
     latent_dim: int
     loss: str

@@ -30,6 +30,7 @@ from nolabel._validation import (
     Int,
     Optional,
     Seed,
+    as_rectangular,
     check_is_fitted,
     check_n_features,
     check_tensor,
@@ -68,6 +69,12 @@ class _Path(Constraint):
     def check(self, name: str, value: Any) -> None:
         if not isinstance(value, str | Path):
             raise ParameterError(f"{name} must be a file path or None, got {value!r}")
+
+
+def _as_array(X):
+    """Tensors and arrays as they are; anything else (lists, array-likes) through numpy, with
+    the rectangularity error named."""
+    return X if isinstance(X, torch.Tensor | np.ndarray) else as_rectangular(X, "X")
 
 
 @dataclass
@@ -110,6 +117,12 @@ class NeuralEstimator(Persistable, BaseEstimator):
 
     # True when the network takes images (n, channels, height, width) rather than vectors.
     _image_input = False
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if tags.transformer_tags is not None:
+            tags.transformer_tags.preserves_dtype = ["float32"]  # nets compute in float32
+        return tags
 
     # -- to provide in subclasses ---------------------------------------------------------
     def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
@@ -195,10 +208,8 @@ class NeuralEstimator(Persistable, BaseEstimator):
         """Validated training data in network view: a tensor, or rows read from disk."""
         if isinstance(X, str | Path | np.memmap):
             return self._disk_rows(X, device)
-        try:
-            shape = np.shape(X)
-        except ValueError:
-            shape = ()
+        X = _as_array(X)
+        shape = np.shape(X)
         if len(shape) >= 2:
             self._configure(tuple(shape[1:]))
             self._check_rank(shape)
@@ -225,7 +236,7 @@ class NeuralEstimator(Persistable, BaseEstimator):
             raise DataError(f"{X} holds {source.n_samples} sample(s); training needs at least 2")
         self.sample_shape_ = tuple(int(s) for s in shape)
         self.n_features_in_ = int(np.prod(self.sample_shape_))
-        rows = _DiskRows(source, self.sample_shape_ if self._image_input else (-1,))
+        rows = _DiskRows(source, self._network_shape())
         self._check_data(rows.take(np.arange(min(source.n_samples, _INFERENCE_BATCH))))
         return rows
 
@@ -255,15 +266,19 @@ class NeuralEstimator(Persistable, BaseEstimator):
                 "e.g. X.reshape(-1, 1, 28, 28)"
             )
 
+    def _network_shape(self) -> tuple[int, ...]:
+        """One sample as the network takes it: ``(-1,)`` (a vector) or the sample shape (an
+        image). A model that views flat vectors as images returns that image's shape."""
+        return self.sample_shape_ if self._image_input else (-1,)
+
     def _network_view(self, data: torch.Tensor) -> torch.Tensor:
         """Vectors (n, d) for fully-connected networks; (n, c, h, w) for image networks."""
-        if not self._image_input:
-            return data.reshape(len(data), -1)
-        return data.reshape(len(data), *self.sample_shape_)
+        return data.reshape(len(data), *self._network_shape())
 
     def _input(self, X) -> torch.Tensor:
         check_is_fitted(self, ["module_"])
         device = next(self.module_.parameters()).device
+        X = _as_array(X)
         self._check_rank(np.shape(X))
         data = check_tensor(X, device=device)
         if self._image_input and data.ndim == 3:

@@ -16,6 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 import torch
+from sklearn.base import TransformerMixin
 from torch import nn
 
 from nolabel._validation import (
@@ -30,6 +31,7 @@ from nolabel._validation import (
     check_int,
     check_is_fitted,
 )
+from nolabel.errors import DataError
 from nolabel.metrics.information import gaussian_kl
 from nolabel.metrics.likelihood import (
     binarize,
@@ -44,6 +46,10 @@ from nolabel.nets import ConvDecoder, ConvEncoder, mlp
 from nolabel.nets.mlp import ACTIVATIONS
 from nolabel.registry import register
 from nolabel.train import Objective
+
+# Learned Gaussian variances stay above 1e-4 (a standard deviation of 1% of a standardised
+# feature): a constant feature would otherwise drive log σ² to −∞ and the likelihood to +∞.
+LOG_VARIANCE_FLOOR = math.log(1e-4)
 
 # Bound on decoder outputs held at once while scoring (samples x importance draws x features).
 _SCORING_ELEMENTS = 1 << 24
@@ -67,7 +73,7 @@ class VAENet(nn.Module):
             self.decoder = ConvDecoder(latent_dim, sample_shape, channels, activation)
             variance_shape = tuple(int(s) for s in sample_shape)
         if likelihood == "gaussian" and variance == "learned":
-            self.logvar = nn.Parameter(torch.zeros(variance_shape))
+            self.logvar = nn.Parameter(torch.zeros(variance_shape))  # floored in use
         elif likelihood == "gaussian":
             self.register_buffer("logvar", torch.full(variance_shape, math.log(float(variance))))
 
@@ -79,11 +85,26 @@ class VAENet(nn.Module):
         """``log p(x|z)`` per sample from the decoder output for z."""
         if self.likelihood == "bernoulli":
             return log_bernoulli(x, output)
-        return log_gaussian(x, output, self.logvar)
+        return log_gaussian(x, output, self.logvar.clamp_min(LOG_VARIANCE_FLOOR))
 
     def mean(self, output: torch.Tensor) -> torch.Tensor:
         """The mean of p(x|z): probabilities for Bernoulli, the mean for Gaussian."""
         return torch.sigmoid(output) if self.likelihood == "bernoulli" else output
+
+
+def resolve_likelihood(likelihood: str, X: torch.Tensor, binary: bool = False) -> str:
+    """The observation model ``likelihood`` stands for on training data ``X`` (for data read
+    from disk, its first block): ``"auto"`` is Bernoulli for data in [0, 1], else Gaussian.
+    A Bernoulli model refuses data outside [0, 1], naming the fixes."""
+    inside = bool(X.min() >= 0) and bool(X.max() <= 1)
+    if likelihood == "auto":
+        likelihood = "bernoulli" if inside or binary else "gaussian"
+    if likelihood == "bernoulli" and not inside:
+        raise DataError(
+            f"likelihood='bernoulli' needs X in [0, 1] but X spans [{float(X.min()):.4g}, "
+            f"{float(X.max()):.4g}]; rescale it (nolabel.data.minmax_scale) or use "
+            "likelihood='gaussian' (or 'auto')")
+    return likelihood
 
 
 def negative_elbo(net: VAENet, x: torch.Tensor, beta: float):
@@ -98,7 +119,7 @@ def negative_elbo(net: VAENet, x: torch.Tensor, beta: float):
 
 @register("vae", "variational autoencoder (MLP or conv; Bernoulli or Gaussian): ELBO, "
           "importance-weighted log-likelihood, sampling, interpolation")
-class VAE(NeuralEstimator):
+class VAE(TransformerMixin, NeuralEstimator):
     """Variational autoencoder.
 
     Parameters
@@ -108,8 +129,11 @@ class VAE(NeuralEstimator):
         ``(n, c, h, w)`` of any size, as :class:`~nolabel.ConvAutoEncoder`).
     hidden_dims : MLP encoder hidden sizes (the decoder mirrors them).
     channels : conv encoder stages (the decoder mirrors them).
-    likelihood : ``"bernoulli"`` (data in [0, 1]) or ``"gaussian"``.
-    variance : Gaussian only: ``"learned"`` (one variance per feature) or a fixed number.
+    likelihood : the observation model p(x|z): ``"bernoulli"`` (data in [0, 1]),
+        ``"gaussian"``, or ``"auto"`` (default): Bernoulli when the training data lie in
+        [0, 1] (images), Gaussian otherwise (standardised tables). ``likelihood_`` says which.
+    variance : Gaussian only: ``"learned"`` (one variance per feature, floored at 1e-4 so a
+        constant feature cannot make the likelihood infinite) or a fixed number.
     beta : weight of the KL term (1 = the ELBO; >1 = β-VAE).
     binarize : draw a fresh binarisation of each training batch (dynamic binarisation).
     n_importance : importance samples ``k`` for ``score_samples`` (the IWAE estimate).
@@ -124,7 +148,7 @@ class VAE(NeuralEstimator):
         hidden_dims: Sequence[int] = (512, 256),
         channels: Sequence[int] = (32, 64),
         activation: str = "relu",
-        likelihood: str = "bernoulli",
+        likelihood: str = "auto",
         variance: str | float = "learned",
         beta: float = 1.0,
         binarize: bool = False,
@@ -167,14 +191,14 @@ class VAE(NeuralEstimator):
 
     _parameter_constraints: ClassVar[Constraints] = {
         "latent_dim": Int(), "architecture": Choice("mlp", "conv"),
-        "likelihood": Choice("bernoulli", "gaussian"),
+        "likelihood": Choice("auto", "bernoulli", "gaussian"),
         "variance": OneOf(Choice("learned"), Float(0.0, strict=True)),
         "beta": Float(0.0), "n_importance": Int(), "binarize": Bool(),
         "hidden_dims": Sizes(), "channels": Sizes(), "activation": Choice(*ACTIVATIONS),
     }
     _parameter_rules = (
         lambda self: ("binarize=True needs likelihood='bernoulli'"
-                      if self.binarize and self.likelihood != "bernoulli" else None),
+                      if self.binarize and self.likelihood == "gaussian" else None),
         lambda self: ("channels needs at least one convolution stage, got ()"
                       if self.architecture == "conv" and len(self.channels) == 0 else None),
     )
@@ -186,13 +210,18 @@ class VAE(NeuralEstimator):
     # -- settings, network, loss ----------------------------------------------------------
     def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
         return VAENet(sample_shape, self.architecture, self.hidden_dims, self.channels,
-                      self.latent_dim, self.activation, self.likelihood, self.variance)
+                      self.latent_dim, self.activation, self.likelihood_, self.variance)
 
     def _check_data(self, X: torch.Tensor) -> None:
-        if self.likelihood == "bernoulli":
-            self._require_unit_interval(
-                X, "likelihood='bernoulli'",
-                "rescale it (nolabel.data.minmax_scale) or use likelihood='gaussian'")
+        self.likelihood_ = resolve_likelihood(self.likelihood, X, self.binarize)
+
+    def _get_state(self):
+        tensors, state = super()._get_state()
+        return tensors, {**state, "likelihood_": self.likelihood_}
+
+    def _set_state(self, tensors, state):
+        self.likelihood_ = state.get("likelihood_", self.likelihood)
+        super()._set_state(tensors, state)
 
     def _objectives(self, module: nn.Module) -> list[Objective]:
         beta, dynamic = float(self.beta), self.binarize
