@@ -23,10 +23,26 @@ import torch
 from sklearn.base import ClusterMixin, TransformerMixin
 from torch import nn
 
-from nolabel._validation import Anything, Choice, Constraints, Float, Int, Sizes, as_output
+from nolabel._validation import (
+    Anything,
+    Bool,
+    Choice,
+    Constraints,
+    Float,
+    Int,
+    OneOf,
+    Sizes,
+    as_output,
+)
 from nolabel.errors import DataError, EmptyClusterWarning, ParameterError
-from nolabel.models.autoencoder import ConvAutoEncoderNet, MLPAutoEncoder, reconstruction_error
-from nolabel.models.base import NeuralEstimator, Phase
+from nolabel.models.autoencoder import (
+    NOISES,
+    ConvAutoEncoderNet,
+    MLPAutoEncoder,
+    corrupt,
+    reconstruction_error,
+)
+from nolabel.models.base import NeuralEstimator, Phase, augmented
 from nolabel.nets.mlp import ACTIVATIONS
 from nolabel.train import Objective, make_optimizer
 
@@ -112,8 +128,12 @@ class AutoEncoderClusterer(TransformerMixin, DeepClusterer):
         "loss": Choice("mse", "bce"), "pretrain_epochs": Int(0),
         "pretrain_lr": Float(0.0, strict=True), "hidden_dims": Sizes(),
         "channels": Sizes(), "activation": Choice(*ACTIVATIONS), "pretrained": Anything(),
+        "augment": OneOf(Bool(), Choice("pretrain")), "noise": Choice(*NOISES),
+        "noise_level": Float(0.0),
     }
     _parameter_rules = (
+        lambda self: (f"noise_level is the masked fraction, below 1; got {self.noise_level}"
+                      if self.noise == "masking" and self.noise_level >= 1.0 else None),
         lambda self: ("channels needs at least one convolution stage, got ()"
                       if self.architecture == "conv" and len(self.channels) == 0 else None),
     )
@@ -217,14 +237,19 @@ class AutoEncoderClusterer(TransformerMixin, DeepClusterer):
         return reconstruction_error(self.module_.decoder(self._code(x)), x, self.loss)
 
     def _pretrain_objectives(self) -> list[Objective]:
-        """Encoder and decoder on reconstruction alone, with Adam at ``pretrain_lr``."""
+        """Encoder and decoder on reconstruction alone, with Adam at ``pretrain_lr``; a
+        denoising autoencoder when ``noise`` is set (the target stays the clean input)."""
         parameters = [*self.module_.encoder.parameters(), *self.module_.decoder.parameters()]
         optimizer = make_optimizer("adam", parameters, float(self.pretrain_lr))
+        noise, level, loss_name = self.noise, float(self.noise_level), self.loss
 
         def loss(net: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
-            return self._reconstruction(batch[0]).mean()
+            clean = batch[0]
+            output = self.module_.decoder(self._code(corrupt(clean, noise, level)))
+            return reconstruction_error(output, clean, loss_name).mean()
 
-        return [Objective("pretrain", loss, optimizer)]
+        objectives = [Objective("pretrain", loss, optimizer)]
+        return augmented(objectives, self._augmentation()) if self.augment else objectives
 
     def _phases(self, data, seed: int) -> list[Phase]:
         pretrained = self._pretrained_source()
@@ -234,7 +259,11 @@ class AutoEncoderClusterer(TransformerMixin, DeepClusterer):
         else:
             pretrain = Phase("pretrain", 0, self._pretrain_objectives, lambda: (data,),
                              start=lambda: self._load_pretrained(pretrained))
-        return [pretrain, self._cluster_phase(data, seed)]
+        cluster = self._cluster_phase(data, seed)
+        if self.augment is True:  # DEC-DA: the clustering losses see augmented samples too
+            objectives, augment = cluster.objectives, self._augmentation()
+            cluster.objectives = lambda: augmented(objectives(), augment)
+        return [pretrain, cluster]
 
     def _run_phases(self, *args, **kwargs) -> None:
         super()._run_phases(*args, **kwargs)

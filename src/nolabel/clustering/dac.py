@@ -74,6 +74,8 @@ class DAC(MixtureSampling, AutoEncoderClusterer):
         pretraining (an AutoEncoder, a DEC..., wrapped in sklearn's FrozenEstimator to survive
         ``clone``), or the path of one saved with ``.save()``; architecture and loss
         must match.
+    augment, noise, noise_level : image augmentation and denoising pretraining, as in
+        :class:`~nolabel.DEC`.
     n_init : EM restarts of the diagonal GaussianMixture fitted to the pretrained codes; the
         most likely fit initialises π, μ_c, σ²_c.
     optimizer, lr, weight_decay : the same optimizer for both objectives.
@@ -104,6 +106,9 @@ class DAC(MixtureSampling, AutoEncoderClusterer):
         pretrain_epochs: int = 50,
         pretrain_lr: float = 1e-3,
         pretrained=None,
+        augment: bool | str = False,
+        noise: str | None = None,
+        noise_level: float = 0.2,
         n_init: int = 10,
         optimizer: str = "adam",
         lr: float = 1e-4,
@@ -134,6 +139,9 @@ class DAC(MixtureSampling, AutoEncoderClusterer):
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
         self.pretrained = pretrained
+        self.augment = augment
+        self.noise = noise
+        self.noise_level = noise_level
         self.n_init = n_init
         self.optimizer = optimizer
         self.lr = lr

@@ -131,6 +131,12 @@ class DEC(AutoEncoderClusterer):
         pretraining (an AutoEncoder, a DEC..., wrapped in sklearn's FrozenEstimator to survive
         ``clone``), or the path of one saved with ``.save()``; architecture and loss
         must match.
+    augment : ``True``: DEC-DA's random shifts and rotations of the images (Guo et al. 2018)
+        in pretraining and in the clustering phase; ``"pretrain"``: in pretraining only;
+        ``False`` (default): none. Needs images, or flat vectors of square length (784).
+    noise, noise_level : denoising pretraining, as DEC's stacked denoising autoencoder:
+        ``"masking"`` zeroes a ``noise_level`` fraction of each input (0.2 in the paper),
+        ``"gaussian"`` adds noise of that standard deviation; None (default): plain.
     n_init : k-means restarts for the initial centres (20 as in the paper).
     update_interval : mini-batch iterations between updates of the target P (140 in the paper
         for MNIST-size data, about half an epoch of 256-sample batches; use fewer on small data).
@@ -159,6 +165,9 @@ class DEC(AutoEncoderClusterer):
         pretrain_epochs: int = 50,
         pretrain_lr: float = 1e-3,
         pretrained=None,
+        augment: bool | str = False,
+        noise: str | None = None,
+        noise_level: float = 0.2,
         n_init: int = 20,
         update_interval: int = 140,
         tol: float = 1e-3,
@@ -186,6 +195,9 @@ class DEC(AutoEncoderClusterer):
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
         self.pretrained = pretrained
+        self.augment = augment
+        self.noise = noise
+        self.noise_level = noise_level
         self.n_init = n_init
         self.update_interval = update_interval
         self.tol = tol
@@ -278,6 +290,9 @@ class IDEC(DEC):
         pretrain_epochs: int = 50,
         pretrain_lr: float = 1e-3,
         pretrained=None,
+        augment: bool | str = False,
+        noise: str | None = None,
+        noise_level: float = 0.2,
         n_init: int = 20,
         update_interval: int = 140,
         tol: float = 1e-3,
@@ -298,6 +313,7 @@ class IDEC(DEC):
             n_clusters, architecture=architecture, hidden_dims=hidden_dims, channels=channels,
             latent_dim=latent_dim, activation=activation, loss=loss, alpha=alpha,
             pretrain_epochs=pretrain_epochs, pretrain_lr=pretrain_lr, pretrained=pretrained,
+            augment=augment, noise=noise, noise_level=noise_level,
             n_init=n_init,
             update_interval=update_interval, tol=tol, optimizer=optimizer, lr=lr,
             weight_decay=weight_decay, epochs=epochs, batch_size=batch_size,

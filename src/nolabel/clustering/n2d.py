@@ -114,6 +114,8 @@ class N2D(AutoEncoderClusterer):
         pretraining (an AutoEncoder, a DEC..., wrapped in sklearn's FrozenEstimator to survive
         ``clone``), or the path of one saved with ``.save()``; architecture and loss
         must match.
+    augment, noise, noise_level : image augmentation and denoising pretraining, as in
+        :class:`~nolabel.DEC`.
     batch_size, random_state, device, verbose : as in :class:`~nolabel.AutoEncoder`.
 
     ``transform(X)`` gives the manifold embedding (n_samples, n_components): the space the
@@ -143,6 +145,9 @@ class N2D(AutoEncoderClusterer):
         pretrain_epochs: int = 50,
         pretrain_lr: float = 1e-3,
         pretrained=None,
+        augment: bool | str = False,
+        noise: str | None = None,
+        noise_level: float = 0.2,
         batch_size: int = 256,
         random_state: int | None = None,
         device: str = "auto",
@@ -166,6 +171,9 @@ class N2D(AutoEncoderClusterer):
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
         self.pretrained = pretrained
+        self.augment = augment
+        self.noise = noise
+        self.noise_level = noise_level
         self.batch_size = batch_size
         self.random_state = random_state
         self.device = device

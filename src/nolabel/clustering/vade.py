@@ -118,6 +118,8 @@ class VaDE(MixtureSampling, AutoEncoderClusterer):
         ``clone``), or the path of one saved with ``.save()``; architecture and loss
         must match;
         a plain autoencoder's code becomes the mean of q(z|x).
+    augment, noise, noise_level : image augmentation and denoising pretraining, as in
+        :class:`~nolabel.DEC`.
     n_init : EM restarts of the diagonal GaussianMixture fitted to the pretrained codes; the
         most likely fit initialises π, μ_c, σ²_c.
     optimizer, lr, weight_decay : ELBO optimizer (Adam with eps 1e-4, lr 2e-3, as in the
@@ -147,6 +149,9 @@ class VaDE(MixtureSampling, AutoEncoderClusterer):
         pretrain_epochs: int = 50,
         pretrain_lr: float = 1e-3,
         pretrained=None,
+        augment: bool | str = False,
+        noise: str | None = None,
+        noise_level: float = 0.2,
         n_init: int = 10,
         optimizer: str = "adam",
         lr: float = 2e-3,
@@ -175,6 +180,9 @@ class VaDE(MixtureSampling, AutoEncoderClusterer):
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
         self.pretrained = pretrained
+        self.augment = augment
+        self.noise = noise
+        self.noise_level = noise_level
         self.n_init = n_init
         self.optimizer = optimizer
         self.lr = lr

@@ -36,7 +36,7 @@ from nolabel._validation import (
     check_tensor,
 )
 from nolabel.errors import DataError
-from nolabel.models.base import NeuralEstimator
+from nolabel.models.base import NeuralEstimator, augmented
 from nolabel.nets import ConvDecoder, ConvEncoder, mlp, run_with_hidden
 from nolabel.nets.mlp import ACTIVATIONS
 from nolabel.registry import register
@@ -122,7 +122,7 @@ class _AutoEncoderBase(TransformerMixin, NeuralEstimator):
         "latent_dim": Int(), "loss": Choice("mse", "bce"), "noise": Choice(*NOISES),
         "noise_level": Float(0.0), "activation": Choice(*ACTIVATIONS), "hidden_dims": Sizes(),
         "channels": Sizes(1, "convolution stage"), "batch_norm": Bool(),
-        "layer_weight": Float(0.0),
+        "layer_weight": Float(0.0), "augment": Bool(),
     }
     _parameter_rules = (
         lambda self: (f"noise_level is the masked fraction, below 1; got {self.noise_level}"
@@ -145,8 +145,9 @@ class _AutoEncoderBase(TransformerMixin, NeuralEstimator):
             clean = batch[0]
             return self._training_loss(model, corrupt(clean, noise, level), clean)
 
-        return [Objective("reconstruction", reconstruction,
-                          self._make_optimizer(module.parameters()))]
+        objectives = [Objective("reconstruction", reconstruction,
+                                self._make_optimizer(module.parameters()))]
+        return augmented(objectives, self._augmentation()) if self.augment else objectives
 
     def _decode(self, z: torch.Tensor) -> torch.Tensor:
         output = self.module_.decoder(z)
@@ -204,6 +205,9 @@ class AutoEncoder(_AutoEncoderBase):
     loss : ``"mse"`` (linear output) or ``"bce"`` (sigmoid output; data must be in [0, 1]).
     noise, noise_level : denoising: ``"gaussian"`` (``noise_level`` = standard deviation) or
         ``"masking"`` (``noise_level`` = fraction of values zeroed) applied to training inputs.
+    augment : train on randomly shifted and rotated images (DEC-DA's ranges: shifts up to 10 %,
+        rotations up to 10 degrees), input and target alike; needs images (or flat vectors of
+        square length such as 784).
     optimizer, lr, weight_decay : ``"adam"`` or ``"sgd"`` (momentum 0.9) and its settings.
     epochs, batch_size : training length and mini-batch size.
     random_state : seeds weights, noise and data order; the same seed on CPU gives identical
@@ -222,6 +226,7 @@ class AutoEncoder(_AutoEncoderBase):
         loss: str = "mse",
         noise: str | None = None,
         noise_level: float = 0.1,
+        augment: bool = False,
         optimizer: str = "adam",
         lr: float = 1e-3,
         weight_decay: float = 0.0,
@@ -241,6 +246,7 @@ class AutoEncoder(_AutoEncoderBase):
         self.loss = loss
         self.noise = noise
         self.noise_level = noise_level
+        self.augment = augment
         self.optimizer = optimizer
         self.lr = lr
         self.weight_decay = weight_decay
@@ -281,6 +287,7 @@ class DeepAutoEncoder(AutoEncoder):
         loss: str = "mse",
         noise: str | None = None,
         noise_level: float = 0.1,
+        augment: bool = False,
         optimizer: str = "adam",
         lr: float = 1e-3,
         weight_decay: float = 0.0,
@@ -296,7 +303,8 @@ class DeepAutoEncoder(AutoEncoder):
     ) -> None:
         super().__init__(
             latent_dim, hidden_dims=hidden_dims, activation=activation, loss=loss, noise=noise,
-            noise_level=noise_level, optimizer=optimizer, lr=lr, weight_decay=weight_decay,
+            noise_level=noise_level, augment=augment, optimizer=optimizer, lr=lr,
+            weight_decay=weight_decay,
             epochs=epochs, batch_size=batch_size, random_state=random_state, device=device,
             verbose=verbose, precision=precision, grad_clip=grad_clip,
             checkpoint_path=checkpoint_path, checkpoint_every=checkpoint_every,
@@ -342,6 +350,7 @@ class ConvAutoEncoder(_AutoEncoderBase):
         loss: str = "mse",
         noise: str | None = None,
         noise_level: float = 0.1,
+        augment: bool = False,
         optimizer: str = "adam",
         lr: float = 1e-3,
         weight_decay: float = 0.0,
@@ -362,6 +371,7 @@ class ConvAutoEncoder(_AutoEncoderBase):
         self.loss = loss
         self.noise = noise
         self.noise_level = noise_level
+        self.augment = augment
         self.optimizer = optimizer
         self.lr = lr
         self.weight_decay = weight_decay

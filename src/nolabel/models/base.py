@@ -11,7 +11,7 @@ device, private random generators, checkpoints and exact resume in any phase, la
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -37,6 +37,7 @@ from nolabel._validation import (
     validate_parameters,
 )
 from nolabel.errors import CheckpointError, DataError, ParameterError
+from nolabel.nets.augment import RandomAffine, square_image_shape
 from nolabel.persistence import Persistable
 from nolabel.train import (
     Callbacks,
@@ -75,6 +76,15 @@ def _as_array(X):
     """Tensors and arrays as they are; anything else (lists, array-likes) through numpy, with
     the rectangularity error named."""
     return X if isinstance(X, torch.Tensor | np.ndarray) else as_rectangular(X, "X")
+
+
+def augmented(objectives: list[Objective], augment: Callable[[torch.Tensor], torch.Tensor]
+              ) -> list[Objective]:
+    """``objectives`` whose losses see the batch's first tensor (the samples) augmented."""
+    def wrap(loss):
+        return lambda net, batch: loss(net, (augment(batch[0]), *batch[1:]))
+
+    return [replace(objective, loss=wrap(objective.loss)) for objective in objectives]
 
 
 @dataclass
@@ -149,6 +159,22 @@ class NeuralEstimator(Persistable, BaseEstimator):
     # -- the fit pipeline ---------------------------------------------------------------
     def _make_optimizer(self, parameters: Any) -> torch.optim.Optimizer:
         return make_optimizer(self.optimizer, parameters, self.lr, self.weight_decay)
+
+    def _augmentation(self) -> Callable[[torch.Tensor], torch.Tensor]:
+        """DEC-DA's random shifts and rotations (:class:`~nolabel.nets.augment.RandomAffine`)
+        of a training batch in network view, drawn from this fit's private generator (so
+        checkpoints carry it). Needs images: samples (c, h, w), or flat vectors of square
+        length (784 = 28x28)."""
+        shape = self.sample_shape_
+        if len(shape) == 1:
+            shape = square_image_shape(shape[0])
+        if shape is None or len(shape) != 3:
+            raise ParameterError(
+                f"augment needs images, but the samples are vectors of {self.n_features_in_} "
+                "values (not a square number): pass images shaped (n, channels, height, "
+                "width), or augment=False")
+        transform = RandomAffine()
+        return lambda x: transform(x, torch.random.default_generator, shape)
 
     def fit(self, X, y=None, *, resume_from: str | Path | None = None):
         """Train on ``X`` (n_samples, ...). ``resume_from`` continues a checkpointed run.
