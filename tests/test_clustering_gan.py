@@ -20,9 +20,11 @@ from nolabel.metrics.information import entropy
 from nolabel.registry import get
 
 # Digits 0, 1 and 6 (541 images of 8x8 in [0, 1]): well separated, k-means on the pixels
-# reaches NMI 0.84 on them.
-INFOGAN = {"latent_dim": 16, "batch_size": 32, "epochs": 100, "random_state": 0}
-CATGAN = {"batch_size": 32, "epochs": 60, "random_state": 0}
+# reaches NMI 0.84 on them. The module's fitted models use the MLP players (the measured
+# numbers below are theirs); the paper networks, the default, are tested further down.
+INFOGAN = {"architecture": "mlp", "latent_dim": 16, "batch_size": 32, "epochs": 100,
+           "random_state": 0}
+CATGAN = {"architecture": "mlp", "batch_size": 32, "epochs": 60, "random_state": 0}
 SHORT = {"epochs": 2, "random_state": 3}
 
 
@@ -172,7 +174,7 @@ def test_same_seed_same_labels_and_save_load(cls, digits, tmp_path):
     np.testing.assert_array_equal(model.labels_, twin.labels_)
     np.testing.assert_array_equal(model.predict_proba(X), twin.predict_proba(X))
     loaded = load_model(model.save(tmp_path / "model.safetensors"))
-    assert type(loaded) is cls and loaded.architecture_ == "mlp"
+    assert type(loaded) is cls and loaded.architecture_ == "infogan"
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     np.testing.assert_array_equal(loaded.labels_, model.labels_)
     np.testing.assert_array_equal(loaded.transform(X[:10]), model.transform(X[:10]))
@@ -191,9 +193,9 @@ def test_resume_matches_uninterrupted_training(cls, digits, tmp_path):
 
 
 @pytest.mark.parametrize("cls", [InfoGAN, CatGAN])
-def test_images_get_dcgan_players(cls, digits, tmp_path):
+def test_dcgan_players_on_request(cls, digits, tmp_path):
     images = digits[0].reshape(-1, 1, 8, 8)
-    model = cls(3, channels=(8, 16), **SHORT).fit(images)
+    model = cls(3, architecture="conv", channels=(8, 16), **SHORT).fit(images)
     assert model.architecture_ == "conv"
     assert model.fit_predict(images).shape == (len(images),)
     assert model.sample(6, cluster=0).shape == (6, 1, 8, 8)
@@ -204,9 +206,113 @@ def test_images_get_dcgan_players(cls, digits, tmp_path):
     assert flat.architecture_ == "mlp" and flat.sample(2).shape == (2, 1, 8, 8)
 
 
+# -- the papers' networks, the default for images --------------------------------------------------
+def _layers(module: torch.nn.Module) -> list[str]:
+    """The layers in order, written as their type and sizes."""
+    described = []
+    for layer in module.modules():
+        if isinstance(layer, torch.nn.Conv2d | torch.nn.ConvTranspose2d):
+            described.append(f"{type(layer).__name__}({layer.in_channels}, {layer.out_channels},"
+                             f" k{layer.kernel_size[0]}, s{layer.stride[0]})")
+        elif isinstance(layer, torch.nn.Linear):
+            described.append(f"Linear({layer.in_features}, {layer.out_features})")
+        elif isinstance(layer, torch.nn.BatchNorm1d | torch.nn.BatchNorm2d):
+            described.append(f"BN({layer.num_features})")
+        elif isinstance(layer, torch.nn.LeakyReLU):
+            described.append(f"LReLU({layer.negative_slope})")
+        elif isinstance(layer, torch.nn.ReLU | torch.nn.Sigmoid):
+            described.append(type(layer).__name__)
+    return described
+
+
+# InfoGAN's MNIST networks (Chen et al. 2016, Table 1; openai/InfoGAN regularized_gan.py) on
+# 8x8 images: two stride-2 stages leave 2x2 (7x7 for 28x28).
+PAPER_D_BODY = ["Conv2d(1, 64, k4, s2)", "LReLU(0.1)", "Conv2d(64, 128, k4, s2)", "BN(128)",
+                "LReLU(0.1)", "Linear(512, 1024)", "BN(1024)", "LReLU(0.1)"]
+
+
+def _paper_generator(inputs: int, side: int) -> list[str]:
+    return [f"Linear({inputs}, 1024)", "BN(1024)", "ReLU", f"Linear(1024, {128 * side * side})",
+            f"BN({128 * side * side})", "ReLU", "ConvTranspose2d(128, 64, k4, s2)", "BN(64)",
+            "ReLU", "ConvTranspose2d(64, 1, k4, s2)"]
+
+
+@pytest.mark.parametrize("cls", [InfoGAN, CatGAN])
+@pytest.mark.parametrize("layout", ["flat", "images", "grey"])
+def test_default_players_are_infogans_paper_networks(cls, layout, digits, tmp_path):
+    X = digits[0][:200]
+    X = {"flat": X, "images": X.reshape(-1, 1, 8, 8), "grey": X.reshape(-1, 8, 8)}[layout]
+    model = cls(3, **SHORT).fit(X)
+    assert model.architecture_ == "infogan"
+    outputs = 1 if cls is InfoGAN else 3
+    assert _layers(model.discriminator_) == [*PAPER_D_BODY, f"Linear(1024, {outputs})"]
+    if cls is InfoGAN:  # G's input: noise, one-hot category, continuous codes
+        inputs = model.latent_dim + 3 + model.n_continuous
+        assert _layers(model.module_.q) == ["Linear(1024, 128)", "BN(128)", "LReLU(0.1)",
+                                            "Linear(128, 5)"]
+    else:
+        inputs = model.latent_dim
+    assert _layers(model.generator_) == _paper_generator(inputs, 2)
+    assert model.labels_.shape == (200,) and set(model.labels_) <= {0, 1, 2}
+    # (n, 8, 8) is read as one channel, so its samples come as (n, 1, 8, 8).
+    shape = (1, 8, 8) if layout == "grey" else X.shape[1:]
+    # A cluster G makes (CatGAN samples a cluster by rejection; after 2 epochs G need not
+    # make them all).
+    cluster = int(model.predict(model.sample(1, random_state=0))[0])
+    samples = model.sample(4, cluster=cluster, random_state=0)
+    assert samples.shape == (4, *shape) and 0 <= samples.min() and samples.max() <= 1
+    assert model.transform(X[:5]).shape == (5, 1024)  # D's 1024-unit layer
+    np.testing.assert_array_equal(model.predict(X), model.labels_)
+    loaded = load_model(model.save(tmp_path / "model.safetensors"))
+    assert loaded.architecture_ == "infogan"
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(loaded.sample(3, cluster=cluster),
+                                  model.sample(3, cluster=cluster))
+
+
+def test_flat_mnist_sized_vectors_get_the_papers_exact_sizes():
+    X = np.random.default_rng(0).random((16, 784), dtype=np.float32)
+    model = InfoGAN(10, epochs=1, batch_size=8, random_state=0).fit(X)
+    assert model.architecture_ == "infogan" and model.sample_shape_ == (784,)
+    # 28x28: G projects to 7x7x128, D flattens 128x7x7 into its 1024 units; 62 noise
+    # dimensions + 10 categories + 2 continuous codes, as in the paper.
+    assert _layers(model.generator_) == _paper_generator(74, 7)
+    assert _layers(model.discriminator_)[5] == "Linear(6272, 1024)"
+    assert model.sample(2).shape == (2, 784)
+    assert InfoGAN().batch_size == 128  # the reference code's
+
+
+def test_auto_keeps_the_mlp_for_other_vectors(digits):
+    X = digits[0][:64]
+    assert InfoGAN(3, **SHORT).fit(X[:, :60]).architecture_ == "mlp"  # not a square
+    assert InfoGAN(3, **SHORT).fit(X[:, :16]).architecture_ == "mlp"  # 4x4: below 8x8
+    asked = InfoGAN(3, architecture="infogan", **SHORT).fit(X[:, :16])  # viewed as 4x4
+    assert asked.architecture_ == "infogan" and asked.sample(2).shape == (2, 16)
+
+
+def test_the_paper_networks_train_from_a_file_of_flat_vectors(digits, tmp_path):
+    path = tmp_path / "digits.npy"
+    np.save(path, digits[0][:96])
+    from_file = InfoGAN(3, **SHORT).fit(str(path))
+    in_memory = InfoGAN(3, **SHORT).fit(digits[0][:96])
+    assert from_file.architecture_ == "infogan"
+    np.testing.assert_array_equal(from_file.labels_, in_memory.labels_)
+
+
+def test_infogan_with_the_paper_networks_clusters_digits(digits):
+    X, y = digits
+    model = InfoGAN(3, epochs=50, random_state=0).fit(X)  # flat 8x8 digits: paper networks
+    assert model.architecture_ == "infogan"
+    # Measured NMI 0.92 with this seed; 0.82-0.92 over seeds 0-4 (mean 0.87) at 50 epochs,
+    # against 0.84 for k-means on the pixels and 0.64-0.78 for the MLP players in twice the
+    # epochs: k-means-level quality, so the floor sits just below k-means.
+    assert nmi(y, model.labels_) > 0.8
+    assert model.history_["mi_categorical"][-1] > math.log(3) - 0.1
+
+
 # -- errors --------------------------------------------------------------------------------------
 COMMON_ERRORS = [
-    ({"n_clusters": 1}, "n_clusters"),
+    ({"n_clusters": 0}, "n_clusters"),
     ({"latent_dim": 0}, "latent_dim"),
     ({"architecture": "rnn"}, "architecture"),
     ({"generator_lr": 0.0}, "generator_lr"),
@@ -244,6 +350,8 @@ def test_bad_data_and_unfitted_use(cls, digits):
         cls(40, epochs=1).fit(digits[0][:32])
     with pytest.raises(DataError, match="channels, height, width"):
         cls(3, architecture="conv", epochs=1).fit(digits[0][:32])
+    with pytest.raises(DataError, match="channels, height, width"):  # 60 is not a square
+        cls(3, architecture="infogan", epochs=1).fit(digits[0][:32, :60])
     with pytest.raises(NotFittedError):
         cls().predict(digits[0])
     with pytest.raises(NotFittedError):

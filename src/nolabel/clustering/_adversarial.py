@@ -1,8 +1,24 @@
-"""What the adversarial clusterers (InfoGAN, CatGAN) share: settings, the two players (MLP,
-or DCGAN-style for images), Adam with a learning rate per player, features and sampling.
+"""What the adversarial clusterers (InfoGAN, CatGAN) share: settings, the two players, Adam
+with a learning rate per player, features and sampling.
 
-The discriminator's body gives the clustering features (``transform``): the last hidden
-layer of the MLP, or the flattened last convolution stage of the DCGAN discriminator.
+The players (``architecture``):
+
+- ``"infogan"``: InfoGAN's MNIST networks (Chen et al. 2016, appendix C;
+  :mod:`nolabel.nets.infogan_nets`): convolutional D and G with a 1024-unit layer and batch
+  norm, for images of any size and channel count;
+- ``"conv"``: DCGAN-style players (as :class:`~nolabel.DCGAN`: no batch norm in D, dropout);
+- ``"mlp"``: fully-connected players;
+- ``"auto"`` (default): ``"infogan"`` for images (n, c, h, w) or (n, h, w), and for flat
+  vectors whose length d is a perfect square s * s with s >= 8 (d = 64, 784...), which are
+  viewed as one-channel s x s images (784 -> 28x28, 64 -> 8x8: flattened grey images, as
+  datasets often store them); ``"mlp"`` for other vectors. The data must be in [0, 1] in
+  every case. Samples, ``transform`` and ``predict`` keep the layout the model was fitted
+  on (flat stays flat). A flat vector that happens to have a square length but is not an
+  image (tabular data with 64 columns) should ask for ``architecture="mlp"``.
+
+The discriminator's body gives the clustering features (``transform``): the 1024-unit layer
+of the InfoGAN networks, the last hidden layer of the MLP, or the flattened last convolution
+stage of the DCGAN discriminator.
 """
 
 from __future__ import annotations
@@ -29,10 +45,14 @@ from nolabel.clustering.base import DeepClusterer
 from nolabel.errors import ParameterError
 from nolabel.models.gan import DCGANDiscriminator, DCGANGenerator
 from nolabel.nets import mlp
+from nolabel.nets.augment import square_image_shape
+from nolabel.nets.infogan_nets import InfoGANDiscriminator, InfoGANGenerator
 from nolabel.nets.mlp import ACTIVATIONS
 from nolabel.train import make_optimizer
 
-ARCHITECTURES = ("auto", "mlp", "conv")
+ARCHITECTURES = ("auto", "infogan", "mlp", "conv")
+_IMAGE_NETWORKS = ("infogan", "conv")
+_SMALLEST_SQUARE = 8  # "auto" views flat vectors of length s * s as images from s = 8 (d = 64)
 
 
 class MLPDiscriminator(nn.Module):
@@ -67,7 +87,22 @@ class AdversarialClusterer(DeepClusterer):
 
     @property
     def _image_input(self) -> bool:
-        return getattr(self, "architecture_", None) == "conv"
+        """Whether the data itself comes as images; flat vectors that the InfoGAN networks
+        view as images are not (``_network_shape`` gives the view)."""
+        return (getattr(self, "architecture_", None) in _IMAGE_NETWORKS
+                and not getattr(self, "_flat_images", False))
+
+    def _network_shape(self) -> tuple[int, ...]:
+        if getattr(self, "_flat_images", False):
+            return self._image_shape(self.sample_shape_)
+        return super()._network_shape()
+
+    @staticmethod
+    def _image_shape(sample_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """What the image networks take: the sample shape, or (1, s, s) for flat d = s * s."""
+        if len(sample_shape) == 1:
+            return square_image_shape(sample_shape[0]) or tuple(sample_shape)
+        return tuple(sample_shape)
 
     _parameter_constraints: ClassVar[Constraints] = {
         "architecture": Choice(*ARCHITECTURES), "latent_dim": Int(),
@@ -77,10 +112,18 @@ class AdversarialClusterer(DeepClusterer):
     }
 
     def _configure(self, sample_shape: tuple[int, ...]) -> None:
-        """``architecture="auto"``: ``"conv"`` for images (n, c, h, w) or (n, h, w)."""
+        """``architecture="auto"``: ``"infogan"`` for images (n, c, h, w) or (n, h, w) and for
+        flat vectors of length s * s (s >= 8), else ``"mlp"``. Called on the data's shape as
+        given, before (n, h, w) becomes (n, 1, h, w)."""
+        square = square_image_shape(sample_shape[0]) if len(sample_shape) == 1 else None
         self.architecture_ = self.architecture
         if self.architecture == "auto":
-            self.architecture_ = "conv" if len(sample_shape) in (2, 3) else "mlp"
+            image = len(sample_shape) in (2, 3) or (
+                square is not None and square[1] >= _SMALLEST_SQUARE)
+            self.architecture_ = "infogan" if image else "mlp"
+        # Flat square vectors are viewed as images by the InfoGAN networks (asked for or
+        # chosen); "conv" keeps asking for images, as DCGAN does.
+        self._flat_images = self.architecture_ == "infogan" and square is not None
 
     def _check_data(self, X: torch.Tensor) -> None:
         super()._check_data(X)
@@ -88,12 +131,17 @@ class AdversarialClusterer(DeepClusterer):
                                     "rescale it (nolabel.data.minmax_scale)")
 
     def _generator(self, sample_shape: tuple[int, ...], inputs: int) -> nn.Module:
+        if self.architecture_ == "infogan":
+            return InfoGANGenerator(inputs, self._image_shape(sample_shape), self.channels)
         if self.architecture_ == "conv":
             return DCGANGenerator(inputs, sample_shape, self.channels, self.generator_activation)
         sizes = [inputs, *(int(d) for d in self.generator_dims), int(np.prod(sample_shape))]
         return nn.Sequential(mlp(sizes, self.generator_activation), nn.Sigmoid())
 
     def _discriminator(self, sample_shape: tuple[int, ...], outputs: int) -> nn.Module:
+        if self.architecture_ == "infogan":
+            return InfoGANDiscriminator(self._image_shape(sample_shape), self.channels,
+                                        outputs=outputs)
         if self.architecture_ == "conv":
             return DCGANDiscriminator(sample_shape, self.channels, float(self.dropout), outputs)
         return MLPDiscriminator(int(np.prod(sample_shape)), self.discriminator_dims, outputs)
@@ -114,7 +162,8 @@ class AdversarialClusterer(DeepClusterer):
         return images.reshape(len(latent), *self.sample_shape_).cpu().numpy()
 
     def transform(self, X):
-        """D's penultimate features (its body's output), deterministic (dropout off)."""
+        """D's penultimate features (its body's output: the 1024-unit layer of the InfoGAN
+        networks), deterministic (dropout off, batch norm's running statistics)."""
         data = self._input(X)
         return as_output(self._batched(self.module_.discriminator.features, data), X)
 
@@ -134,4 +183,7 @@ class AdversarialClusterer(DeepClusterer):
 
     def _set_state(self, tensors, state):
         self.architecture_ = state["architecture_"]
+        shape = tuple(state["sample_shape_"])
+        self._flat_images = (self.architecture_ == "infogan" and len(shape) == 1
+                             and square_image_shape(shape[0]) is not None)
         super()._set_state(tensors, state)

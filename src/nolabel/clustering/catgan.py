@@ -71,7 +71,15 @@ class CatGAN(AdversarialClusterer):
     n_clusters : K, the classes of D.
     latent_dim : noise dimensions z ~ N(0, I) of G.
     architecture, generator_dims, discriminator_dims, channels, dropout,
-    generator_activation : as in :class:`~nolabel.InfoGAN`; D ends in K logits.
+    generator_activation : as in :class:`~nolabel.InfoGAN`; D ends in K logits. For images
+        (and flat vectors of length s * s >= 64, viewed as 1 x s x s images) ``"auto"`` takes
+        InfoGAN's MNIST networks: D's convolutions (64, 128), its 1024-unit layer with batch
+        norm (the ``transform`` features), then K logits; G as InfoGAN's. CatGAN's own paper
+        (Springenberg 2016, appendix) also used small convolutional networks with batch norm
+        and leaky ReLUs for MNIST, but a different layout (max-pooling in D), not checked
+        layer by layer here; InfoGAN's were chosen instead because their every size is
+        checked against the reference code, they work for any image size, and one network
+        code serves both models, so the two compare on the same players.
     optimizer, lr, generator_lr, betas, weight_decay : D learns with ``lr``, G with
         ``generator_lr``; Adam with DCGAN's settings (2e-4, betas (0.5, 0.999)) by default.
     epochs, batch_size, random_state, device, verbose, checkpoint_path, checkpoint_every :

@@ -26,6 +26,7 @@ from torch import nn
 from nolabel._validation import Constraints, Float, Int, check_int, check_is_fitted
 from nolabel.clustering._adversarial import AdversarialClusterer
 from nolabel.models.gan import discriminator_loss, generator_loss
+from nolabel.nets.infogan_nets import q_head
 from nolabel.registry import register
 from nolabel.train import Objective
 
@@ -48,11 +49,13 @@ class InfoGANNet(nn.Module):
     """G, D and the head Q on D's body, in one module so saving sees every weight."""
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, latent_dim: int,
-                 n_clusters: int, n_continuous: int) -> None:
+                 n_clusters: int, n_continuous: int, q: nn.Module | None = None) -> None:
         super().__init__()
         self.generator = generator
         self.discriminator = discriminator
-        self.q = nn.Linear(discriminator.linear.in_features, n_clusters + n_continuous)
+        # Q: the paper networks' own hidden layer (q_head), or one linear layer on D's body.
+        self.q = q if q is not None else nn.Linear(discriminator.linear.in_features,
+                                                   n_clusters + n_continuous)
         self.latent_dim, self.n_clusters, self.n_continuous = latent_dim, n_clusters, n_continuous
 
     def codes(self, n: int, device: torch.device, generator: torch.Generator | None = None,
@@ -87,15 +90,23 @@ class InfoGAN(AdversarialClusterer):
     latent_dim : noise dimensions z ~ N(0, I) (62 in the paper for MNIST).
     lambda_cat, lambda_cont : weights of the categorical and the continuous information terms
         (1 and 0.1: the paper uses a smaller λ for continuous codes).
-    architecture : ``"mlp"``, ``"conv"`` (DCGAN-style players, as :class:`~nolabel.DCGAN`,
-        for images) or ``"auto"`` (default): ``"conv"`` for images (n, c, h, w) or (n, h, w),
-        ``"mlp"`` for vectors.
+    architecture : ``"auto"`` (default), ``"infogan"``, ``"conv"`` or ``"mlp"`` (see
+        :mod:`nolabel.clustering._adversarial`). ``"auto"`` takes the paper's MNIST networks
+        (``"infogan"``: convolutional D and G with a 1024-unit layer and batch norm, Q with
+        its own 128-unit layer; any image size and channel count) for images (n, c, h, w) or
+        (n, h, w) and for flat vectors of length s * s >= 64 (viewed as 1 x s x s images:
+        784 -> 28x28, 64 -> 8x8), and the MLP for other vectors. ``"conv"`` gives
+        DCGAN-style players (as :class:`~nolabel.DCGAN`).
     generator_dims, discriminator_dims : MLP hidden sizes (LeakyReLU(0.2) in D).
-    channels, dropout : the conv discriminator's stages and dropout (G mirrors them).
-    generator_activation : G's hidden activation.
+    channels : the convolution stages of D (G mirrors them): (64, 128) is the paper's.
+    dropout : dropout after the DCGAN-style D's convolutions (the paper networks have none).
+    generator_activation : G's hidden activation (MLP and DCGAN-style G; the paper's G uses
+        ReLU).
     optimizer, lr, generator_lr, betas, weight_decay : D and Q learn with ``lr``, G with
-        ``generator_lr``: Adam, 2e-4 and 1e-3, betas (0.5, 0.999) as in the paper.
-    epochs, batch_size, random_state, device, verbose, checkpoint_path, checkpoint_every :
+        ``generator_lr``: Adam, 2e-4 and 1e-3, betas (0.5, 0.999) as in the paper and its
+        reference code.
+    batch_size : 128, the reference code's.
+    epochs, random_state, device, verbose, checkpoint_path, checkpoint_every :
         as in :class:`~nolabel.GAN`.
 
     Attributes: ``labels_`` (argmax Q(c|x) on the training data), ``generator_``,
@@ -125,7 +136,7 @@ class InfoGAN(AdversarialClusterer):
         betas: Sequence[float] = (0.5, 0.999),
         weight_decay: float = 0.0,
         epochs: int = 50,
-        batch_size: int = 64,
+        batch_size: int = 128,
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
@@ -166,9 +177,11 @@ class InfoGAN(AdversarialClusterer):
 
     def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
         inputs = self.latent_dim + self.n_clusters + self.n_continuous
-        return InfoGANNet(self._generator(sample_shape, inputs),
-                          self._discriminator(sample_shape, 1), self.latent_dim,
-                          self.n_clusters, self.n_continuous)
+        discriminator = self._discriminator(sample_shape, 1)
+        q = (q_head(discriminator.linear.in_features, self.n_clusters + self.n_continuous)
+             if self.architecture_ == "infogan" else None)
+        return InfoGANNet(self._generator(sample_shape, inputs), discriminator,
+                          self.latent_dim, self.n_clusters, self.n_continuous, q)
 
     def _objectives(self, module: nn.Module) -> list[Objective]:
         weights = float(self.lambda_cat), float(self.lambda_cont)
