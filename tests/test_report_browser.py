@@ -40,7 +40,7 @@ def test_report_renders_its_images_in_chromium(tmp_path):
 
     dom = _chromium("--dump-dom", probed.as_uri()).stdout
     widths = json.loads(dom.split('data-image-widths="')[1].split('"')[0].replace("&quot;", '"'))
-    assert len(widths) == page.count("<img ") == 4
+    assert len(widths) == page.count("<img ") == 5
     assert all(width > 100 for width in widths), widths  # decoded, none broken
 
     shot = tmp_path / "report.png"

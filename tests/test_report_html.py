@@ -50,7 +50,7 @@ def test_autoencoder_report_shows_what_an_autoencoder_does(autoencoder_report):
     assert _sections(page) == ["Summary", "Training curves", "Reconstructions",
                                "2-D embedding", "Most anomalous samples"]
     images = _images(page)
-    assert len(images) == 4 and all(image.startswith(PNG) for image in images)
+    assert len(images) == 5 and all(image.startswith(PNG) for image in images)
     assert "src=\"http" not in page and "<script" not in page and "<link" not in page
     assert "reconstruction.mse" in page
 
@@ -60,8 +60,8 @@ def test_kmeans_report_has_no_samples_and_a_confusion_matrix(tmp_path):
     fit("kmeans", "--data", str(blobs), "--label-column", "species", "--param",
         "n_clusters=3", "--out", str(tmp_path / "km"))
     page = (tmp_path / "km" / "report.html").read_text()
-    assert _sections(page) == ["Summary", "2-D embedding", "Clusters vs labels"]
-    assert len(_images(page)) == 2 and "clustering.acc" in page
+    assert _sections(page) == ["Summary", "2-D embedding", "Clusters", "Clusters vs labels"]
+    assert len(_images(page)) == 5 and "clustering.acc" in page
     assert not (tmp_path / "km" / "samples.png").exists()
 
 
@@ -74,7 +74,7 @@ def test_vade_report_draws_samples_by_cluster(tmp_path, capsys):
     assert "Samples by cluster" in _sections(page) and "Clusters vs labels" in _sections(page)
     assert "Reconstructions" not in _sections(page)  # VaDE has no reconstruct
     assert (out.parent / "samples.png").is_file() and str(out) in capsys.readouterr().out
-    assert len(_images(page)) == 4
+    assert len(_images(page)) == 7
 
 
 def test_report_command_rewrites_the_page_from_the_saved_run(autoencoder_report, capsys):

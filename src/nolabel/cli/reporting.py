@@ -10,6 +10,7 @@ import numpy as np
 from nolabel.cli import abilities
 from nolabel.cli.context import Context, default_out, open_run
 from nolabel.cli.options import add_command, add_runtime
+from nolabel.errors import ParameterError
 from nolabel.report import embed_2d
 from nolabel.report.run_report import ReportInputs, write_run_report
 from nolabel.runs import history_of
@@ -18,6 +19,7 @@ _SHOWN = 10  # originals/reconstructions and anomalies shown
 _PER_CLUSTER = 10
 _SAMPLES = 64
 _EMBEDDED = 2000  # points in the 2-D embedding (t-SNE is quadratic-ish)
+_COVERAGE_SAMPLES = 1000  # generated samples whose modes are counted
 
 
 def _one_per_class(ctx: Context) -> np.ndarray:
@@ -41,14 +43,46 @@ def _summary(ctx: Context) -> list[tuple[str, object]]:
 
 def _samples(ctx: Context, inputs: ReportInputs) -> None:
     caps, k = ctx.caps, abilities.n_clusters(ctx.model)
-    if not (caps.sample and ctx.data.is_image):
+    if not caps.sample:
         return
     ctx.say("  samples...")
-    if caps.sample_by_cluster and k:
-        inputs.samples_by_cluster = [abilities.draw(ctx.model, _PER_CLUSTER, ctx.seed, c)
-                                     for c in range(k)]
+    if not ctx.data.is_image:  # a table: enough samples to compare distributions with
+        inputs.samples = abilities.draw(ctx.model, min(1000, max(_SAMPLES, ctx.data.n_samples)),
+                                        ctx.seed)
+    elif caps.sample_by_cluster and k:
+        drawn, missing = [], []
+        for cluster in range(k):
+            try:  # CatGAN samples a cluster by rejection: an empty cluster gives none
+                drawn.append(abilities.draw(ctx.model, _PER_CLUSTER, ctx.seed, cluster))
+                inputs.sample_clusters.append(cluster)
+            except ParameterError as error:
+                missing.append(f"cluster {cluster}: {error}")
+        if drawn:
+            inputs.samples_by_cluster = drawn
+        inputs.notes += [f"No samples of {reason}" for reason in missing]
     else:
         inputs.samples = abilities.draw(ctx.model, _SAMPLES, ctx.seed)
+    if not caps.likelihood and hasattr(ctx.model, "module_"):
+        # A generator without a likelihood (the GANs, VaDE's decoder): do its samples cover
+        # the data's modes? Label-free: k-means clusters of the data play the classes.
+        from nolabel.metrics.generation import mode_coverage
+
+        ctx.say("  mode coverage...")
+        inputs.coverage = mode_coverage(ctx.model, ctx.X, n_samples=_COVERAGE_SAMPLES,
+                                        random_state=ctx.seed)
+
+
+def _clusters(ctx: Context, inputs: ReportInputs) -> None:
+    """What the silhouettes are measured in: a neural model's codes, else the data."""
+    if inputs.clusters is None:
+        return
+    if ctx.caps.embed and ctx.caps.any_shape:
+        inputs.cluster_features = abilities.codes(ctx.model, ctx.X)
+        inputs.cluster_space = "the model's features"
+    else:
+        inputs.cluster_features = ctx.data.flat()
+        inputs.cluster_space = "the data"
+    inputs.cluster_data = ctx.data.X if ctx.data.is_image else ctx.data.flat()
 
 
 def _embedding(ctx: Context, inputs: ReportInputs) -> None:
@@ -74,6 +108,7 @@ def _anomalies(ctx: Context, inputs: ReportInputs) -> None:
     ctx.say("  anomaly scores...")
     scores = abilities.anomaly_scores(ctx.model, ctx.X)
     inputs.anomaly_scores = scores
+    inputs.likelihood = ctx.caps.likelihood
     inputs.anomalies = np.argsort(-scores, kind="stable")[:_SHOWN]
     inputs.anomaly_images = ctx.data.X[inputs.anomalies] if ctx.data.is_image else None
 
@@ -84,18 +119,23 @@ def gather(ctx: Context, metrics: dict) -> ReportInputs:
                           summary=_summary(ctx), metrics=metrics, images=ctx.data.is_image,
                           history=history_of(ctx.model), labels=ctx.data.y,
                           class_names=ctx.data.classes)
+    if not ctx.data.is_image:
+        inputs.table = ctx.data.flat()
     if caps.reconstruct and ctx.data.is_image:
         shown = _one_per_class(ctx)
         inputs.originals = ctx.data.X[shown]
         inputs.reconstructions = abilities.reconstructions(ctx.model, ctx.X[shown])
+    elif caps.reconstruct:
+        inputs.table_reconstructions = abilities.reconstructions(ctx.model, ctx.X)
+    ratios = getattr(ctx.model, "explained_variance_ratio_", None)
+    if ratios is not None:
+        inputs.explained_variance_ratio = abilities.as_numpy(ratios)
     if caps.cluster or (caps.training_clusters and ctx.same_as_training):
         inputs.clusters = abilities.clusters(ctx.model, ctx.X, ctx.same_as_training)
+    _clusters(ctx, inputs)
     _samples(ctx, inputs)
     _embedding(ctx, inputs)
     _anomalies(ctx, inputs)
-    if not ctx.data.is_image:
-        inputs.notes.append("The data is a table: image sections (reconstructions, sample "
-                            "grids) are left out.")
     return inputs
 
 
