@@ -43,6 +43,7 @@ from nolabel._validation import (
 )
 from nolabel.clustering.base import DeepClusterer
 from nolabel.errors import ParameterError
+from nolabel.models.base import NeuralTransformer
 from nolabel.models.gan import DCGANDiscriminator, DCGANGenerator
 from nolabel.nets import mlp
 from nolabel.nets.augment import square_image_shape
@@ -72,7 +73,7 @@ class MLPDiscriminator(nn.Module):
         return self.linear(self.features(x))
 
 
-class AdversarialClusterer(DeepClusterer):
+class AdversarialClusterer(NeuralTransformer, DeepClusterer):
     """Base of :class:`~nolabel.InfoGAN` and :class:`~nolabel.CatGAN`."""
 
     architecture: str

@@ -20,7 +20,7 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-from sklearn.base import ClusterMixin, TransformerMixin
+from sklearn.base import ClusterMixin
 from torch import nn
 
 from nolabel._validation import (
@@ -42,7 +42,7 @@ from nolabel.models.autoencoder import (
     corrupt,
     reconstruction_error,
 )
-from nolabel.models.base import NeuralEstimator, Phase, augmented
+from nolabel.models.base import NeuralEstimator, NeuralTransformer, Phase, augmented
 from nolabel.nets.mlp import ACTIVATIONS
 from nolabel.train import Objective, make_optimizer
 
@@ -101,7 +101,7 @@ class DeepClusterer(ClusterMixin, NeuralEstimator):
             self.initial_labels_ = tensors["initial_labels"].numpy()
 
 
-class AutoEncoderClusterer(TransformerMixin, DeepClusterer):
+class AutoEncoderClusterer(NeuralTransformer, DeepClusterer):
     """Pretrained-autoencoder clustering. The module has ``encoder`` and ``decoder``
     submodules; subclasses provide ``_initialise`` and ``_objectives`` (or ``_cluster_phase``).
 

@@ -61,11 +61,15 @@ class DAC(MixtureSampling, AutoEncoderClusterer):
     architecture, hidden_dims, channels, latent_dim, activation, loss : the autoencoder, as in
         :class:`~nolabel.DEC`.
     discriminator_dims : hidden sizes of the code discriminator (LeakyReLU(0.2)).
-    covariance : ``"tied"``, one diagonal variance shared by all components (default), or
-        ``"diag"``, one per component (the paper). With per-component variances the
-        likelihood term rewards the encoder for packing codes into the narrowest component:
-        on all of Fashion-MNIST that merged clusters within 10 epochs (ACC 0.23 against
-        0.48 tied on a 10k slice; digits 0.72/0.75 -> 0.80/0.76 for seeds 0/1).
+    covariance : ``"fixed"`` (default): one diagonal variance shared by all components, kept
+        at its EM value while means and weights learn; ``"tied"``: shared and learned;
+        ``"diag"``: one per component, learned (the paper). The objective is unbounded below
+        whenever the variances learn: encoder and mixture can shrink together (codes and
+        variances to 0, the decoder scaling back up) and the log-likelihood term grows
+        without limit. A fixed variance anchors the scale of the codes (their likelihood is
+        at most that of a code on its mean). With per-component variances the likelihood also
+        rewards packing codes into the narrowest component: on all of Fashion-MNIST that
+        merged clusters within 10 epochs (ACC 0.23 against 0.48 tied on a 10k slice).
     gmm_weight : weight of the mixture's negative log-likelihood of the codes.
     adversarial_weight : weight of the encoder's adversarial (non-saturating) loss.
     d_steps : discriminator steps per mini-batch.
@@ -99,7 +103,7 @@ class DAC(MixtureSampling, AutoEncoderClusterer):
         activation: str = "relu",
         loss: str = "mse",
         discriminator_dims: Sequence[int] = (256, 256),
-        covariance: str = "tied",
+        covariance: str = "fixed",
         gmm_weight: float = 0.01,
         adversarial_weight: float = 0.01,
         d_steps: int = 1,
@@ -158,14 +162,15 @@ class DAC(MixtureSampling, AutoEncoderClusterer):
         self.checkpoint_every = checkpoint_every
 
     _parameter_constraints: ClassVar[Constraints] = {
-        "n_init": Int(), "covariance": Choice("diag", "tied"), "discriminator_dims": Sizes(),
+        "n_init": Int(), "covariance": Choice("fixed", "tied", "diag"),
+        "discriminator_dims": Sizes(),
         "gmm_weight": Float(0.0), "adversarial_weight": Float(0.0), "d_steps": Int(),
         "mixture_lr": Optional(Float(0.0, strict=True)),
     }
 
     def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
         return DACNet(self._autoencoder(sample_shape), self.n_clusters, self.latent_dim,
-                      self.discriminator_dims, self.covariance == "tied")
+                      self.discriminator_dims, self.covariance != "diag")
 
     def _decode(self, z: torch.Tensor) -> torch.Tensor:
         output = self.module_.decoder(z)
@@ -199,8 +204,11 @@ class DAC(MixtureSampling, AutoEncoderClusterer):
 
         networks = [*module.encoder.parameters(), *module.decoder.parameters()]
         mixture_lr = float(self.lr if self.mixture_lr is None else self.mixture_lr)
-        players = [{"params": networks},
-                   {"params": list(module.prior.parameters()), "lr": mixture_lr}]
+        mixture = [module.prior.logits, module.prior.means]
+        if self.covariance != "fixed":
+            mixture.append(module.prior.logvars)
+        module.prior.logvars.requires_grad_(self.covariance != "fixed")
+        players = [{"params": networks}, {"params": mixture, "lr": mixture_lr}]
         return [
             Objective("discriminator", d_loss,
                       self._make_optimizer(module.discriminator.parameters()),

@@ -21,7 +21,6 @@ from typing import ClassVar
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.base import TransformerMixin
 from torch import nn
 
 from nolabel._validation import (
@@ -36,7 +35,7 @@ from nolabel._validation import (
     check_tensor,
 )
 from nolabel.errors import DataError
-from nolabel.models.base import NeuralEstimator, augmented
+from nolabel.models.base import NeuralEstimator, NeuralTransformer, augmented
 from nolabel.nets import ConvDecoder, ConvEncoder, mlp, run_with_hidden
 from nolabel.nets.mlp import ACTIVATIONS
 from nolabel.registry import register
@@ -109,7 +108,7 @@ class ConvAutoEncoderNet(nn.Module):
 
 
 # -- estimators -----------------------------------------------------------------------------
-class _AutoEncoderBase(TransformerMixin, NeuralEstimator):
+class _AutoEncoderBase(NeuralTransformer, NeuralEstimator):
     """What every autoencoder shares: losses, noise, codes, decoding, anomaly scores.
     ``fit_transform`` (scikit-learn's TransformerMixin) fits, then returns the codes."""
 

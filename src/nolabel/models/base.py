@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, TransformerMixin
 from torch import nn
 
 from nolabel._chunks import RowSource
@@ -87,6 +87,17 @@ def augmented(objectives: list[Objective], augment: Callable[[torch.Tensor], tor
     return [replace(objective, loss=wrap(objective.loss)) for objective in objectives]
 
 
+class NeuralTransformer(TransformerMixin):
+    """scikit-learn's TransformerMixin (``fit_transform``), declaring that ``transform``
+    returns float32 whatever the input dtype: the networks compute in float32. Goes first
+    among the bases, before :class:`NeuralEstimator`."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
 @dataclass
 class Phase:
     """One run of the training loop. ``start`` prepares it when it begins afresh (not when
@@ -127,12 +138,6 @@ class NeuralEstimator(Persistable, BaseEstimator):
 
     # True when the network takes images (n, channels, height, width) rather than vectors.
     _image_input = False
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        if tags.transformer_tags is not None:
-            tags.transformer_tags.preserves_dtype = ["float32"]  # nets compute in float32
-        return tags
 
     # -- to provide in subclasses ---------------------------------------------------------
     def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:

@@ -16,7 +16,6 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-from sklearn.base import TransformerMixin
 from torch import nn
 
 from nolabel._validation import (
@@ -41,7 +40,7 @@ from nolabel.metrics.likelihood import (
     log_gaussian,
     log_standard_normal,
 )
-from nolabel.models.base import NeuralEstimator
+from nolabel.models.base import NeuralEstimator, NeuralTransformer
 from nolabel.nets import ConvDecoder, ConvEncoder, mlp
 from nolabel.nets.mlp import ACTIVATIONS
 from nolabel.registry import register
@@ -119,7 +118,7 @@ def negative_elbo(net: VAENet, x: torch.Tensor, beta: float):
 
 @register("vae", "variational autoencoder (MLP or conv; Bernoulli or Gaussian): ELBO, "
           "importance-weighted log-likelihood, sampling, interpolation")
-class VAE(TransformerMixin, NeuralEstimator):
+class VAE(NeuralTransformer, NeuralEstimator):
     """Variational autoencoder.
 
     Parameters
