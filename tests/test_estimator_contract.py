@@ -185,3 +185,41 @@ def test_sampling_is_fresh_unseeded_and_repeatable_seeded(name, one_thread):
     assert np.array_equal(seeded.sample(3, random_state=1), seeded.sample(3, random_state=1))
     unseeded = cls(**_settings(name, epochs=1, pretrain_epochs=1, random_state=None)).fit(X)
     assert not np.array_equal(unseeded.sample(3), unseeded.sample(3))
+
+
+# -- the same methods wherever the model supports them -------------------------------------------
+LIKELIHOOD_MODELS = ["vae", "vade", "pixelcnn", "pixelrnn"]
+DECODING_CLUSTERERS = ["dec", "idec", "vade", "dac", "n2d"]
+
+
+@pytest.mark.parametrize("name", LIKELIHOOD_MODELS)
+def test_likelihood_models_share_score_samples_nll_and_bits_per_dim(name, one_thread):
+    X = _data(name)
+    model = registry.get(name).cls(**_settings(name, epochs=1, pretrain_epochs=1)).fit(X)
+    scores = np.asarray(model.score_samples(X[:20]))
+    assert scores.shape == (20,) and np.isfinite(scores).all()
+    assert model.nll(X[:20]) == pytest.approx(-scores.mean(), rel=1e-5)
+    dims = int(np.prod(X.shape[1:]))
+    assert model.bits_per_dim(X[:20]) == pytest.approx(model.nll(X[:20]) / (dims * np.log(2)))
+    assert registry.capabilities(model).likelihood
+
+
+@pytest.mark.parametrize("name", DECODING_CLUSTERERS)
+def test_clusterers_with_a_decoder_reconstruct(name, one_thread):
+    X = _data(name)
+    model = registry.get(name).cls(**_settings(name, epochs=1, pretrain_epochs=3)).fit(X)
+    rebuilt = model.reconstruct(X[:10])
+    assert rebuilt.shape == X[:10].shape and np.isfinite(rebuilt).all()
+    if hasattr(model, "inverse_transform"):  # transform gives the codes: the decoder inverts
+        np.testing.assert_allclose(model.inverse_transform(model.transform(X[:10])), rebuilt,
+                                   rtol=1e-4, atol=1e-5)
+    else:
+        assert name == "n2d"  # transform is the UMAP embedding: no decoder from there
+
+
+def test_vade_elbo_is_below_its_importance_weighted_likelihood(one_thread):
+    X = _data("vade")
+    model = registry.get("vade").cls(**_settings("vade", epochs=2, n_importance=50)).fit(X)
+    elbo = np.asarray(model.elbo(X[:50], n_samples=50))
+    iwae = np.asarray(model.score_samples(X[:50]))
+    assert np.mean(iwae) > np.mean(elbo)  # the IWAE bound is tighter than the ELBO

@@ -33,6 +33,8 @@ from nolabel._validation import (
     OneOf,
     Sizes,
     as_output,
+    check_is_fitted,
+    check_tensor,
 )
 from nolabel.errors import DataError, EmptyClusterWarning, ParameterError
 from nolabel.models.autoencoder import (
@@ -269,7 +271,34 @@ class AutoEncoderClusterer(NeuralTransformer, DeepClusterer):
         super()._run_phases(*args, **kwargs)
         self.history_.setdefault("pretrain_loss", [])
 
+    def _decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Codes to data space: the mean of the reconstruction (probabilities for BCE)."""
+        output = self.module_.decoder(z)
+        return torch.sigmoid(output) if self.loss == "bce" else output
+
     def transform(self, X):
         """Latent codes, shape (n_samples, latent_dim); deterministic."""
         data = self._input(X)
         return as_output(self._batched(self._code, data), X)
+
+    def reconstruct(self, X):
+        """Encode then decode ``X`` through the autoencoder; shaped like the training samples."""
+        data = self._input(X)
+        decoded = self._batched(lambda x: self._decode(self._code(x)), data)
+        return as_output(decoded.reshape(len(data), *self.sample_shape_), X)
+
+
+class CodeInverse:
+    """``inverse_transform`` for clusterers whose ``transform`` gives the autoencoder's codes
+    (DEC, IDEC, VaDE, DAC): decode codes into data space."""
+
+    def inverse_transform(self, Z):
+        """Decode codes (n, latent_dim) into data space, shaped like the training samples."""
+        check_is_fitted(self, ["module_"])
+        device = next(self.module_.parameters()).device
+        codes = check_tensor(Z, device=device, name="Z", allow_nd=False)
+        if codes.shape[1] != self._code_size:
+            raise DataError(f"Z has {codes.shape[1]} columns but the codes have "
+                            f"{self._code_size} (latent_dim)")
+        decoded = self._batched(self._decode, codes)
+        return as_output(decoded.reshape(len(codes), *self.sample_shape_), Z)

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from nolabel._validation import Choice, Constraints, Float, Int, Optional, Sizes
-from nolabel.clustering.base import AutoEncoderClusterer
+from nolabel.clustering.base import AutoEncoderClusterer, CodeInverse
 from nolabel.clustering.mixture import MixturePrior, MixtureSampling
 from nolabel.models.autoencoder import reconstruction_error
 from nolabel.models.gan import discriminator_loss, generator_loss
@@ -52,7 +52,7 @@ class DACNet(nn.Module):
 
 @register("dac", "Deep Adversarial Clustering (Harchaoui et al.): autoencoder + Gaussian-mixture "
           "likelihood of the codes + adversarial matching of codes to the mixture")
-class DAC(MixtureSampling, AutoEncoderClusterer):
+class DAC(MixtureSampling, CodeInverse, AutoEncoderClusterer):
     """Deep adversarial Gaussian mixture autoencoder for clustering.
 
     Parameters
@@ -171,10 +171,6 @@ class DAC(MixtureSampling, AutoEncoderClusterer):
     def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
         return DACNet(self._autoencoder(sample_shape), self.n_clusters, self.latent_dim,
                       self.discriminator_dims, self.covariance != "diag")
-
-    def _decode(self, z: torch.Tensor) -> torch.Tensor:
-        output = self.module_.decoder(z)
-        return torch.sigmoid(output) if self.loss == "bce" else output
 
     def _cluster_probabilities(self, x: torch.Tensor) -> torch.Tensor:
         return self.module_.prior.posterior(self._code(x))

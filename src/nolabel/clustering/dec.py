@@ -23,7 +23,7 @@ from torch import nn
 
 from nolabel._validation import Constraints, Float, Int, check_is_fitted
 from nolabel.classical import KMeans
-from nolabel.clustering.base import AutoEncoderClusterer
+from nolabel.clustering.base import AutoEncoderClusterer, CodeInverse
 from nolabel.models.autoencoder import reconstruction_error
 from nolabel.models.base import Phase
 from nolabel.registry import register
@@ -111,7 +111,7 @@ class _TargetUpdates(Callbacks):
 # -- estimators ---------------------------------------------------------------------------------
 @register("dec", "Deep Embedded Clustering: pretrained autoencoder, k-means init, "
           "KL(P||Q) self-training of Student-t assignments")
-class DEC(AutoEncoderClusterer):
+class DEC(CodeInverse, AutoEncoderClusterer):
     """Deep Embedded Clustering.
 
     Parameters

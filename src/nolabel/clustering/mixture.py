@@ -108,9 +108,6 @@ class MixtureAttributes:
 class MixtureSampling(MixtureAttributes):
     """For mixture estimators whose ``_decode`` maps codes to data: sampling by cluster."""
 
-    def _decode(self, z: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
-
     def sample(self, n_samples: int = 1, cluster: int | None = None,
                random_state: int | None = None) -> np.ndarray:
         """Decode ``n_samples`` codes drawn from mixture component ``cluster`` (all of the

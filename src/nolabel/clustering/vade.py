@@ -22,13 +22,14 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from nolabel._validation import Choice, Constraints, Float, Int, OneOf
-from nolabel.clustering.base import AutoEncoderClusterer
+from nolabel._validation import Choice, Constraints, Float, Int, OneOf, as_output, check_int
+from nolabel.clustering.base import AutoEncoderClusterer, CodeInverse
 from nolabel.clustering.mixture import MixturePrior, MixtureSampling, cluster_log_posterior
 from nolabel.metrics.information import gaussian_kl_pair
+from nolabel.metrics.likelihood import iwae
 from nolabel.models.autoencoder import reconstruction_error
-from nolabel.models.base import Phase
-from nolabel.models.vae import VAENet, resolve_likelihood
+from nolabel.models.base import LikelihoodMethods, Phase
+from nolabel.models.vae import VAENet, importance_log_weights, resolve_likelihood
 from nolabel.registry import register
 from nolabel.train import Callbacks, Objective, make_optimizer
 
@@ -99,7 +100,7 @@ class _StepDecay(Callbacks):
 # -- estimator ----------------------------------------------------------------------------------
 @register("vade", "Variational Deep Embedding: VAE with a Gaussian-mixture prior; clusters = "
           "argmax q(c|x); samples by cluster")
-class VaDE(MixtureSampling, AutoEncoderClusterer):
+class VaDE(LikelihoodMethods, MixtureSampling, CodeInverse, AutoEncoderClusterer):
     """Variational Deep Embedding.
 
     Parameters
@@ -124,6 +125,8 @@ class VaDE(MixtureSampling, AutoEncoderClusterer):
         most likely fit initialises π, μ_c, σ²_c.
     optimizer, lr, weight_decay : ELBO optimizer (Adam with eps 1e-4, lr 2e-3, as in the
         reference code).
+    n_importance : importance samples for ``score_samples`` (log p(x), as
+        :class:`~nolabel.VAE`'s).
     lr_decay, decay_every, min_lr : the learning rate is multiplied by ``lr_decay`` every
         ``decay_every`` epochs, down to ``min_lr`` (0.9 every 10 epochs, floor 2e-4, as in the
         reference code for MNIST).
@@ -158,6 +161,7 @@ class VaDE(MixtureSampling, AutoEncoderClusterer):
         lr_decay: float = 0.9,
         decay_every: int = 10,
         min_lr: float = 2e-4,
+        n_importance: int = 100,
         weight_decay: float = 0.0,
         epochs: int = 300,
         batch_size: int = 100,
@@ -189,6 +193,7 @@ class VaDE(MixtureSampling, AutoEncoderClusterer):
         self.lr_decay = lr_decay
         self.decay_every = decay_every
         self.min_lr = min_lr
+        self.n_importance = n_importance
         self.weight_decay = weight_decay
         self.epochs = epochs
         self.batch_size = batch_size
@@ -210,7 +215,7 @@ class VaDE(MixtureSampling, AutoEncoderClusterer):
         "n_init": Int(), "likelihood": Choice("auto", "bernoulli", "gaussian"),
         "variance": OneOf(Choice("learned"), Float(0.0, strict=True)),
         "lr_decay": Float(0.0, strict=True, at_most=1.0), "decay_every": Int(),
-        "min_lr": Float(0.0),
+        "min_lr": Float(0.0), "n_importance": Int(),
     }
 
     def _check_data(self, X: torch.Tensor) -> None:
@@ -272,6 +277,35 @@ class VaDE(MixtureSampling, AutoEncoderClusterer):
             return negative_vade_elbo(net, batch[0])
 
         return [Objective("elbo", loss, self._make_optimizer(module.parameters()))]
+
+    # -- likelihood ---------------------------------------------------------------------------
+    def _log_weights(self, x: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
+        prior = self.module_.prior
+
+        def log_prior(z: torch.Tensor) -> torch.Tensor:
+            return prior.log_prob(z.reshape(-1, z.shape[-1])).reshape(z.shape[:-1])
+
+        return importance_log_weights(self.module_, x, k, generator, log_prior)
+
+    def score_samples(self, X, n_importance: int | None = None):
+        """Importance-weighted estimate of log p(x) per sample under the mixture prior, in
+        nats (higher = more normal), from ``n_importance`` draws of q(z|x) (default: the
+        model's); a private generator seeded from ``random_state`` makes it repeatable."""
+        k = check_int("n_importance", self.n_importance if n_importance is None
+                      else n_importance)
+        data = self._input(X)
+        generator = self._inference_generator()
+        scores = self._batched(lambda x: iwae(self._log_weights(x, k, generator)), data)
+        return as_output(scores, X)
+
+    def elbo(self, X, n_samples: int = 1):
+        """Per-sample evidence lower bound (nats) under the mixture prior, averaged over
+        ``n_samples`` draws of z (it equals the training objective's ELBO in expectation)."""
+        k = check_int("n_samples", n_samples)
+        data = self._input(X)
+        generator = self._inference_generator()
+        values = self._batched(lambda x: self._log_weights(x, k, generator).mean(1), data)
+        return as_output(values, X)
 
     def _cluster_phase(self, data, seed: int) -> Phase:
         phase = super()._cluster_phase(data, seed)

@@ -8,7 +8,6 @@ the logits of the current row (each network has its own way to avoid recomputing
 
 from __future__ import annotations
 
-import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -19,7 +18,7 @@ from torch import nn
 from nolabel._validation import Choice, Constraints, Int, as_output, check_int, check_is_fitted
 from nolabel.errors import DataError
 from nolabel.metrics.likelihood import log_bernoulli
-from nolabel.models.base import NeuralEstimator
+from nolabel.models.base import LikelihoodMethods, NeuralEstimator
 from nolabel.train import Objective
 
 LEVELS = 256
@@ -44,7 +43,7 @@ def draw_pixel(logits: torch.Tensor, output: str, generator: torch.Generator) ->
     return levels.float() / (LEVELS - 1)
 
 
-class AutoregressiveImageModel(NeuralEstimator):
+class AutoregressiveImageModel(LikelihoodMethods, NeuralEstimator):
     """Base of the pixel-by-pixel models; subclasses build the network and the row sampler."""
 
     _image_input = True
@@ -105,14 +104,6 @@ class AutoregressiveImageModel(NeuralEstimator):
             lambda x: pixel_log_likelihood(self.module_(self._network_input(x)), x,
                                            self.output), data)
         return as_output(scores, X)
-
-    def nll(self, X) -> float:
-        """Mean negative log-likelihood per image, in nats."""
-        return float(-np.mean(np.asarray(torch.as_tensor(self.score_samples(X)).cpu())))
-
-    def bits_per_dim(self, X) -> float:
-        """Mean negative log-likelihood in bits per pixel (discrete: no dequantisation)."""
-        return self.nll(X) / (self.n_features_in_ * math.log(2.0))
 
     @torch.no_grad()
     def sample(self, n_samples: int = 1, random_state: int | None = None) -> np.ndarray:

@@ -10,6 +10,7 @@ device, private random generators, checkpoints and exact resume in any phase, la
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -85,6 +86,26 @@ def augmented(objectives: list[Objective], augment: Callable[[torch.Tensor], tor
         return lambda net, batch: loss(net, (augment(batch[0]), *batch[1:]))
 
     return [replace(objective, loss=wrap(objective.loss)) for objective in objectives]
+
+
+class LikelihoodMethods:
+    """``nll`` and ``bits_per_dim`` for models whose ``score_samples`` is log p(x) per
+    sample in nats (exact, or an importance-weighted estimate): one definition for VAE,
+    VaDE, PixelCNN and PixelRNN."""
+
+    n_features_in_: int
+
+    def score_samples(self, X):
+        raise NotImplementedError
+
+    def nll(self, X) -> float:
+        """Mean negative log-likelihood per sample, in nats."""
+        scores = self.score_samples(X)
+        return float(-torch.as_tensor(scores).double().mean())
+
+    def bits_per_dim(self, X) -> float:
+        """Mean negative log-likelihood in bits per dimension (value, pixel or channel)."""
+        return self.nll(X) / (self.n_features_in_ * math.log(2.0))
 
 
 class NeuralTransformer(TransformerMixin):

@@ -11,7 +11,7 @@ input always gets the same score.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 import numpy as np
@@ -40,7 +40,7 @@ from nolabel.metrics.likelihood import (
     log_gaussian,
     log_standard_normal,
 )
-from nolabel.models.base import NeuralEstimator, NeuralTransformer
+from nolabel.models.base import LikelihoodMethods, NeuralEstimator, NeuralTransformer
 from nolabel.nets import ConvDecoder, ConvEncoder, mlp
 from nolabel.nets.mlp import ACTIVATIONS
 from nolabel.registry import register
@@ -91,6 +91,28 @@ class VAENet(nn.Module):
         return torch.sigmoid(output) if self.likelihood == "bernoulli" else output
 
 
+def importance_log_weights(net: VAENet, x: torch.Tensor, k: int, generator: torch.Generator,
+                           log_prior: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    """``log p(x|z_i) + log p(z_i) − log q(z_i|x)`` for ``k`` draws z_i ~ q(z|x) per sample,
+    shape (len(x), k): the importance weights of IWAE (Burda et al. 2016), in bounded chunks.
+    ``log_prior`` maps codes (..., d) to log p(z) (...): N(0, I) for a VAE, the mixture for
+    VaDE."""
+    mean, logvar = net.encode(x)
+    n, n_features = len(x), int(np.prod(x.shape[1:]))
+    chunk = max(1, min(k, _SCORING_ELEMENTS // (n * n_features)))
+    columns = []
+    for start in range(0, k, chunk):
+        m = min(chunk, k - start)
+        noise = torch.randn((m, n, net.latent_dim), generator=generator, device=x.device,
+                            dtype=x.dtype)
+        z = mean + torch.exp(0.5 * logvar) * noise
+        output = net.decoder(z.reshape(m * n, -1))
+        repeated = x.repeat(m, *([1] * (x.dim() - 1)))
+        log_px = net.log_likelihood(repeated, output).reshape(m, n)
+        columns.append(log_px + log_prior(z) - log_diagonal_normal(z, mean, logvar))
+    return torch.cat(columns).T
+
+
 def resolve_likelihood(likelihood: str, X: torch.Tensor, binary: bool = False) -> str:
     """The observation model ``likelihood`` stands for on training data ``X`` (for data read
     from disk, its first block): ``"auto"`` is Bernoulli for data in [0, 1], else Gaussian.
@@ -118,7 +140,7 @@ def negative_elbo(net: VAENet, x: torch.Tensor, beta: float):
 
 @register("vae", "variational autoencoder (MLP or conv; Bernoulli or Gaussian): ELBO, "
           "importance-weighted log-likelihood, sampling, interpolation")
-class VAE(NeuralTransformer, NeuralEstimator):
+class VAE(LikelihoodMethods, NeuralTransformer, NeuralEstimator):
     """Variational autoencoder.
 
     Parameters
@@ -233,23 +255,7 @@ class VAE(NeuralTransformer, NeuralEstimator):
 
     # -- inference ------------------------------------------------------------------------
     def _log_weights(self, x: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
-        """``log p(x, z_i) − log q(z_i|x)`` for ``k`` draws per sample: shape (len(x), k)."""
-        net: VAENet = self.module_
-        mean, logvar = net.encode(x)
-        n = len(x)
-        chunk = max(1, min(k, _SCORING_ELEMENTS // (n * self.n_features_in_)))
-        columns = []
-        for start in range(0, k, chunk):
-            m = min(chunk, k - start)
-            noise = torch.randn((m, n, self.latent_dim), generator=generator,
-                                device=x.device, dtype=x.dtype)
-            z = mean + torch.exp(0.5 * logvar) * noise
-            output = net.decoder(z.reshape(m * n, -1))
-            repeated = x.repeat(m, *([1] * (x.dim() - 1)))
-            log_px = net.log_likelihood(repeated, output).reshape(m, n)
-            columns.append(log_px + log_standard_normal(z)
-                           - log_diagonal_normal(z, mean, logvar))
-        return torch.cat(columns).T
+        return importance_log_weights(self.module_, x, k, generator, log_standard_normal)
 
     def score_samples(self, X, n_importance: int | None = None):
         """Importance-weighted estimate of log p(x) per sample, in nats (higher = more normal).
