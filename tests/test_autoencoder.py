@@ -47,13 +47,13 @@ def test_score_samples_is_deterministic_and_flags_noise(fitted, images):
 
 
 def test_bce_loss_trains_on_unit_interval_data(images):
-    model = AutoEncoder(latent_dim=4, hidden_dims=(32,), loss="bce", epochs=3,
+    model = AutoEncoder(latent_dim=4, hidden_dims=(32,), likelihood="bernoulli", epochs=3,
                         random_state=0).fit(images)
     assert model.history_["loss"][-1] < model.history_["loss"][0]
     out = model.reconstruct(images[:10])
     assert out.min() >= 0 and out.max() <= 1
-    with pytest.raises(DataError, match=r"loss='bce' needs X in \[0, 1\]"):
-        AutoEncoder(loss="bce", epochs=1).fit(images * 16)
+    with pytest.raises(DataError, match=r"likelihood='bernoulli' needs X in \[0, 1\]"):
+        AutoEncoder(likelihood="bernoulli", epochs=1).fit(images * 16)
 
 
 def test_same_seed_same_codes(images):

@@ -73,8 +73,8 @@ def test_sampling_shortcut_gives_the_full_forward_logits(model):
 
 def test_untrained_categorical_scores_about_8_bits_on_noise():
     noise = np.random.default_rng(0).integers(0, 256, (20, 1, 8, 8)) / 255.0
-    for model in (PixelCNN(output="categorical", channels=16, n_layers=2),
-                  PixelRNN(output="categorical", channels=16, n_layers=1)):
+    for model in (PixelCNN(likelihood="categorical", channels=16, n_layers=2),
+                  PixelRNN(likelihood="categorical", channels=16, n_layers=1)):
         model.set_params(epochs=1, random_state=0, lr=1e-9).fit(noise.astype(np.float32))
         assert abs(model.bits_per_dim(noise.astype(np.float32)) - 8.0) < 0.1
 
@@ -134,6 +134,6 @@ def test_bad_input(fitted, binary_digits):
     with pytest.raises(DataError, match="one-channel"):
         model.fit(np.zeros((4, 3, 8, 8), np.float32))
     with pytest.raises(DataError, match=r"needs X in \[0, 1\]"):
-        type(fitted)(output="categorical", epochs=1).fit(binary_digits * 2)
+        type(fitted)(likelihood="categorical", epochs=1).fit(binary_digits * 2)
     with pytest.raises(DataError, match=r"fitted on images of shape \(1, 8, 8\)"):
         fitted.score_samples(np.zeros((2, 1, 9, 9), np.float32))

@@ -94,8 +94,8 @@ def test_a_pretrained_model_that_does_not_fit_is_refused(digits, autoencoder):
         DEC(3, hidden_dims=(64, 32), latent_dim=4, pretrained=autoencoder).fit(X)
     with pytest.raises(ParameterError, match=r"got AutoEncoder that is not fitted.*Frozen"):
         clone(DEC(3, **NETWORK, pretrained=autoencoder)).fit(X)
-    with pytest.raises(ParameterError, match=r"trained for loss='mse'.*VaDE reconstructs "
-                                             r"with loss='bce'"):
+    with pytest.raises(ParameterError, match=r"trained for likelihood='gaussian'.*VaDE "
+                                             r"reconstructs with likelihood='bernoulli'"):
         VaDE(3, **NETWORK, pretrained=autoencoder).fit(X)
     with pytest.raises(ParameterError, match="got int"):
         DEC(3, **NETWORK, pretrained=3).fit(X)

@@ -120,14 +120,14 @@ class AutoEncoderClusterer(NeuralTransformer, DeepClusterer):
     channels: Sequence[int]
     latent_dim: int
     activation: str
-    loss: str
+    likelihood: str
     pretrain_epochs: int
     pretrain_lr: float
     pretrained: object
 
     _parameter_constraints: ClassVar[Constraints] = {
         "architecture": Choice("mlp", "conv"), "latent_dim": Int(),
-        "loss": Choice("mse", "bce"), "pretrain_epochs": Int(0),
+        "likelihood": Choice("gaussian", "bernoulli"), "pretrain_epochs": Int(0),
         "pretrain_lr": Float(0.0, strict=True), "hidden_dims": Sizes(),
         "channels": Sizes(), "activation": Choice(*ACTIVATIONS), "pretrained": Anything(),
         "augment": OneOf(Bool(), Choice("pretrain")), "noise": Choice(*NOISES),
@@ -193,12 +193,12 @@ class AutoEncoderClusterer(NeuralTransformer, DeepClusterer):
         if fitted_on != self.n_features_in_:
             raise DataError(f"X has {self.n_features_in_} features but the pretrained "
                             f"autoencoder was fitted on {fitted_on}")
-        trained_for = getattr(source, "loss", self.loss)
-        if trained_for != self.loss:
+        trained_for = getattr(source, "likelihood_", getattr(source, "likelihood", None))
+        if trained_for is not None and trained_for != self._likelihood:
             raise ParameterError(
-                f"the pretrained decoder was trained for loss={trained_for!r} but this "
-                f"{type(self).__name__} reconstructs with loss={self.loss!r}: set the same loss "
-                "(VaDE: likelihood='bernoulli' is loss='bce', 'gaussian' is 'mse')")
+                f"the pretrained decoder was trained for likelihood={trained_for!r} but this "
+                f"{type(self).__name__} reconstructs with likelihood={self._likelihood!r}: set "
+                "the same likelihood")
         for part in ("encoder", "decoder"):
             target = getattr(self.module_, part)
             ours = target.state_dict()
@@ -211,6 +211,11 @@ class AutoEncoderClusterer(NeuralTransformer, DeepClusterer):
                         f"{name} is {shapes[0]}, here {shapes[1]}; set architecture, "
                         "hidden_dims/channels and latent_dim to the pretrained autoencoder's")
             target.load_state_dict(theirs)  # copies: the pretrained model is left as it was
+
+    @property
+    def _likelihood(self) -> str:
+        """The observation model the decoder is trained for (resolved when ``"auto"``)."""
+        return getattr(self, "likelihood_", self.likelihood)
 
     @property
     def _code_size(self) -> int:
@@ -226,9 +231,10 @@ class AutoEncoderClusterer(NeuralTransformer, DeepClusterer):
 
     def _check_data(self, X: torch.Tensor) -> None:
         super()._check_data(X)
-        if self.loss == "bce":
+        if self._likelihood == "bernoulli":
             self._require_unit_interval(
-                X, "loss='bce'", "rescale it (nolabel.data.minmax_scale) or use loss='mse'")
+                X, "likelihood='bernoulli'",
+                "rescale it (nolabel.data.minmax_scale) or use likelihood='gaussian'")
 
     def _code(self, x: torch.Tensor) -> torch.Tensor:
         """The deterministic latent code of a batch (what ``transform`` returns)."""
@@ -236,19 +242,19 @@ class AutoEncoderClusterer(NeuralTransformer, DeepClusterer):
 
     def _reconstruction(self, x: torch.Tensor) -> torch.Tensor:
         """Per-sample reconstruction error of a batch through the code (``loss``)."""
-        return reconstruction_error(self.module_.decoder(self._code(x)), x, self.loss)
+        return reconstruction_error(self.module_.decoder(self._code(x)), x, self._likelihood)
 
     def _pretrain_objectives(self) -> list[Objective]:
         """Encoder and decoder on reconstruction alone, with Adam at ``pretrain_lr``; a
         denoising autoencoder when ``noise`` is set (the target stays the clean input)."""
         parameters = [*self.module_.encoder.parameters(), *self.module_.decoder.parameters()]
         optimizer = make_optimizer("adam", parameters, float(self.pretrain_lr))
-        noise, level, loss_name = self.noise, float(self.noise_level), self.loss
+        noise, level, likelihood = self.noise, float(self.noise_level), self._likelihood
 
         def loss(net: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
             clean = batch[0]
             output = self.module_.decoder(self._code(corrupt(clean, noise, level)))
-            return reconstruction_error(output, clean, loss_name).mean()
+            return reconstruction_error(output, clean, likelihood).mean()
 
         objectives = [Objective("pretrain", loss, optimizer)]
         return augmented(objectives, self._augmentation()) if self.augment else objectives
@@ -274,7 +280,7 @@ class AutoEncoderClusterer(NeuralTransformer, DeepClusterer):
     def _decode(self, z: torch.Tensor) -> torch.Tensor:
         """Codes to data space: the mean of the reconstruction (probabilities for BCE)."""
         output = self.module_.decoder(z)
-        return torch.sigmoid(output) if self.loss == "bce" else output
+        return torch.sigmoid(output) if self._likelihood == "bernoulli" else output
 
     def transform(self, X):
         """Latent codes, shape (n_samples, latent_dim); deterministic."""

@@ -58,7 +58,7 @@ class DAC(MixtureSampling, CodeInverse, AutoEncoderClusterer):
     Parameters
     ----------
     n_clusters : number of mixture components (clusters).
-    architecture, hidden_dims, channels, latent_dim, activation, loss : the autoencoder, as in
+    architecture, hidden_dims, channels, latent_dim, activation, likelihood : the autoencoder, as in
         :class:`~nolabel.DEC`.
     discriminator_dims : hidden sizes of the code discriminator (LeakyReLU(0.2)).
     covariance : ``"fixed"`` (default): one diagonal variance shared by all components, kept
@@ -101,7 +101,7 @@ class DAC(MixtureSampling, CodeInverse, AutoEncoderClusterer):
         channels: Sequence[int] = (32, 64),
         latent_dim: int = 10,
         activation: str = "relu",
-        loss: str = "mse",
+        likelihood: str = "gaussian",
         discriminator_dims: Sequence[int] = (256, 256),
         covariance: str = "fixed",
         gmm_weight: float = 0.01,
@@ -134,7 +134,7 @@ class DAC(MixtureSampling, CodeInverse, AutoEncoderClusterer):
         self.channels = channels
         self.latent_dim = latent_dim
         self.activation = activation
-        self.loss = loss
+        self.likelihood = likelihood
         self.discriminator_dims = discriminator_dims
         self.covariance = covariance
         self.gmm_weight = gmm_weight
@@ -179,7 +179,7 @@ class DAC(MixtureSampling, CodeInverse, AutoEncoderClusterer):
         self.module_.prior.initialise(codes, self.n_init, seed)
 
     def _objectives(self, module: nn.Module) -> list[Objective]:
-        loss_name = self.loss
+        likelihood = self._likelihood
         gmm_weight, adversarial_weight = float(self.gmm_weight), float(self.adversarial_weight)
 
         def d_loss(net: DACNet, batch: tuple[torch.Tensor, ...]):
@@ -191,7 +191,7 @@ class DAC(MixtureSampling, CodeInverse, AutoEncoderClusterer):
         def ae_loss(net: DACNet, batch: tuple[torch.Tensor, ...]):
             x = batch[0]
             z = net.encoder(x)
-            reconstruction = reconstruction_error(net.decoder(z), x, loss_name).mean()
+            reconstruction = reconstruction_error(net.decoder(z), x, likelihood).mean()
             nll = -net.prior.log_prob(z).mean()
             adversarial = generator_loss(net.discriminate(z), "non-saturating")
             total = reconstruction + gmm_weight * nll + adversarial_weight * adversarial

@@ -124,7 +124,8 @@ class DEC(CodeInverse, AutoEncoderClusterer):
     channels : conv encoder stages (the decoder mirrors them).
     latent_dim : size of the code (10 in the paper).
     activation : hidden activation (ReLU in the paper).
-    loss : reconstruction error, ``"mse"`` or ``"bce"`` (data in [0, 1]).
+    likelihood : the observation model of the reconstruction: ``"gaussian"`` (squared
+        error, the paper's) or ``"bernoulli"`` (cross-entropy; data in [0, 1]).
     alpha : degrees of freedom of the Student's t kernel.
     pretrain_epochs, pretrain_lr : autoencoder pretraining with Adam.
     pretrained : a fitted autoencoder whose encoder and decoder start the model instead of
@@ -160,7 +161,7 @@ class DEC(CodeInverse, AutoEncoderClusterer):
         channels: Sequence[int] = (32, 64),
         latent_dim: int = 10,
         activation: str = "relu",
-        loss: str = "mse",
+        likelihood: str = "gaussian",
         alpha: float = 1.0,
         pretrain_epochs: int = 50,
         pretrain_lr: float = 1e-3,
@@ -190,7 +191,7 @@ class DEC(CodeInverse, AutoEncoderClusterer):
         self.channels = channels
         self.latent_dim = latent_dim
         self.activation = activation
-        self.loss = loss
+        self.likelihood = likelihood
         self.alpha = alpha
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
@@ -285,7 +286,7 @@ class IDEC(DEC):
         channels: Sequence[int] = (32, 64),
         latent_dim: int = 10,
         activation: str = "relu",
-        loss: str = "mse",
+        likelihood: str = "gaussian",
         alpha: float = 1.0,
         pretrain_epochs: int = 50,
         pretrain_lr: float = 1e-3,
@@ -311,7 +312,7 @@ class IDEC(DEC):
     ) -> None:
         super().__init__(
             n_clusters, architecture=architecture, hidden_dims=hidden_dims, channels=channels,
-            latent_dim=latent_dim, activation=activation, loss=loss, alpha=alpha,
+            latent_dim=latent_dim, activation=activation, likelihood=likelihood, alpha=alpha,
             pretrain_epochs=pretrain_epochs, pretrain_lr=pretrain_lr, pretrained=pretrained,
             augment=augment, noise=noise, noise_level=noise_level,
             n_init=n_init,
@@ -328,7 +329,8 @@ class IDEC(DEC):
 
     def _clustering_loss(self, x: torch.Tensor, p: torch.Tensor):
         z = self._code(x)
-        reconstruction = reconstruction_error(self.module_.decoder(z), x, self.loss).mean()
+        reconstruction = reconstruction_error(self.module_.decoder(z), x,
+                                              self._likelihood).mean()
         kl = clustering_kl(p, student_t_log_assignment(z, self.module_.centers,
                                                        float(self.alpha))).mean()
         return reconstruction + float(self.gamma) * kl, {"reconstruction": reconstruction.detach(),

@@ -101,8 +101,8 @@ class N2D(AutoEncoderClusterer):
     Parameters
     ----------
     n_clusters : number of mixture components (clusters).
-    architecture, hidden_dims, channels, activation, loss : the autoencoder, as in
-        :class:`~nolabel.DEC` (the paper's d-500-500-2000-n_clusters MLP and MSE).
+    architecture, hidden_dims, channels, activation, likelihood : the autoencoder, as in
+        :class:`~nolabel.DEC` (the paper's d-500-500-2000-n_clusters MLP, Gaussian).
     latent_dim : size of the autoencoder's code; None means ``n_clusters`` (the paper).
     n_components : dimension of the UMAP embedding; None means ``n_clusters`` (the paper).
     n_neighbors : UMAP's neighbourhood size (20 in the paper), also used to place new samples.
@@ -137,7 +137,7 @@ class N2D(AutoEncoderClusterer):
         channels: Sequence[int] = (32, 64),
         latent_dim: int | None = None,
         activation: str = "relu",
-        loss: str = "mse",
+        likelihood: str = "gaussian",
         n_components: int | None = None,
         n_neighbors: int = 20,
         min_dist: float = 0.0,
@@ -163,7 +163,7 @@ class N2D(AutoEncoderClusterer):
         self.channels = channels
         self.latent_dim = latent_dim
         self.activation = activation
-        self.loss = loss
+        self.likelihood = likelihood
         self.n_components = n_components
         self.n_neighbors = n_neighbors
         self.min_dist = min_dist

@@ -205,12 +205,6 @@ class VaDE(LikelihoodMethods, MixtureSampling, CodeInverse, AutoEncoderClusterer
         self.checkpoint_path = checkpoint_path
         self.checkpoint_every = checkpoint_every
 
-    @property
-    def loss(self) -> str:
-        """The pretraining reconstruction error that matches the likelihood."""
-        likelihood = getattr(self, "likelihood_", self.likelihood)
-        return {"bernoulli": "bce", "gaussian": "mse"}.get(likelihood, "auto")
-
     _parameter_constraints: ClassVar[Constraints] = {
         "n_init": Int(), "likelihood": Choice("auto", "bernoulli", "gaussian"),
         "variance": OneOf(Choice("learned"), Float(0.0, strict=True)),
@@ -219,7 +213,7 @@ class VaDE(LikelihoodMethods, MixtureSampling, CodeInverse, AutoEncoderClusterer
     }
 
     def _check_data(self, X: torch.Tensor) -> None:
-        self.likelihood_ = resolve_likelihood(self.likelihood, X)  # before loss='bce' is named
+        self.likelihood_ = resolve_likelihood(self.likelihood, X)
         super()._check_data(X)
 
     def _get_state(self):
@@ -256,7 +250,7 @@ class VaDE(LikelihoodMethods, MixtureSampling, CodeInverse, AutoEncoderClusterer
         return self.module_.encode(x)[0]
 
     def _reconstruction(self, x: torch.Tensor) -> torch.Tensor:
-        return reconstruction_error(self.module_.decoder(self._code(x)), x, self.loss)
+        return reconstruction_error(self.module_.decoder(self._code(x)), x, self.likelihood_)
 
     def _decode(self, z: torch.Tensor) -> torch.Tensor:
         return self.module_.mean(self.module_.decoder(z))

@@ -54,9 +54,12 @@ def corrupt(x: torch.Tensor, noise: str | None, level: float) -> torch.Tensor:
     return x
 
 
-def reconstruction_error(output: torch.Tensor, x: torch.Tensor, loss: str) -> torch.Tensor:
-    """Per-sample error of the decoder output (logits for ``"bce"``): mean over features."""
-    if loss == "bce":
+def reconstruction_error(output: torch.Tensor, x: torch.Tensor, likelihood: str
+                         ) -> torch.Tensor:
+    """Per-sample reconstruction error of the decoder output, mean over features: the
+    negative log-likelihood of the observation model up to constants. ``"bernoulli"``:
+    cross-entropy of the output logits; ``"gaussian"``: squared error (unit variance)."""
+    if likelihood == "bernoulli":
         return F.binary_cross_entropy_with_logits(output, x, reduction="none").flatten(1).mean(1)
     return ((output - x) ** 2).flatten(1).mean(1)
 
@@ -113,12 +116,13 @@ class _AutoEncoderBase(NeuralTransformer, NeuralEstimator):
     ``fit_transform`` (scikit-learn's TransformerMixin) fits, then returns the codes."""
 
     latent_dim: int
-    loss: str
+    likelihood: str
     noise: str | None
     noise_level: float
 
     _parameter_constraints: ClassVar[Constraints] = {
-        "latent_dim": Int(), "loss": Choice("mse", "bce"), "noise": Choice(*NOISES),
+        "latent_dim": Int(), "likelihood": Choice("gaussian", "bernoulli"),
+        "noise": Choice(*NOISES),
         "noise_level": Float(0.0), "activation": Choice(*ACTIVATIONS), "hidden_dims": Sizes(),
         "channels": Sizes(1, "convolution stage"), "batch_norm": Bool(),
         "layer_weight": Float(0.0), "augment": Bool(),
@@ -129,13 +133,14 @@ class _AutoEncoderBase(NeuralTransformer, NeuralEstimator):
     )
 
     def _check_data(self, X: torch.Tensor) -> None:
-        if self.loss == "bce":
+        if self.likelihood == "bernoulli":
             self._require_unit_interval(
-                X, "loss='bce'", "rescale it (nolabel.data.minmax_scale) or use loss='mse'")
+                X, "likelihood='bernoulli'",
+                "rescale it (nolabel.data.minmax_scale) or use likelihood='gaussian'")
 
     def _training_loss(self, model: nn.Module, x: torch.Tensor, clean: torch.Tensor):
         output, _ = model(x)
-        return reconstruction_error(output, clean, self.loss).mean()
+        return reconstruction_error(output, clean, self.likelihood).mean()
 
     def _objectives(self, module: nn.Module) -> list[Objective]:
         noise, level = self.noise, float(self.noise_level)
@@ -150,7 +155,7 @@ class _AutoEncoderBase(NeuralTransformer, NeuralEstimator):
 
     def _decode(self, z: torch.Tensor) -> torch.Tensor:
         output = self.module_.decoder(z)
-        return torch.sigmoid(output) if self.loss == "bce" else output
+        return torch.sigmoid(output) if self.likelihood == "bernoulli" else output
 
     def transform(self, X):
         """Latent codes, shape (n_samples, latent_dim)."""
@@ -186,7 +191,7 @@ class _AutoEncoderBase(NeuralTransformer, NeuralEstimator):
         """Minus each sample's reconstruction error: higher means more normal. Deterministic."""
         data = self._input(X)
         errors = self._batched(
-            lambda x: reconstruction_error(self.module_(x)[0], x, self.loss), data
+            lambda x: reconstruction_error(self.module_(x)[0], x, self.likelihood), data
         )
         return as_output(-errors, X)
 
@@ -201,7 +206,9 @@ class AutoEncoder(_AutoEncoderBase):
     latent_dim : size of the code.
     hidden_dims : hidden layer sizes of the encoder (the decoder mirrors them).
     activation : ``"relu"``, ``"leaky_relu"``, ``"elu"``, ``"tanh"``, ``"gelu"``.
-    loss : ``"mse"`` (linear output) or ``"bce"`` (sigmoid output; data must be in [0, 1]).
+    likelihood : the observation model, whose negative log-likelihood is the reconstruction
+        error: ``"gaussian"`` (squared error, linear output) or ``"bernoulli"``
+        (cross-entropy, sigmoid output; data must be in [0, 1]).
     noise, noise_level : denoising: ``"gaussian"`` (``noise_level`` = standard deviation) or
         ``"masking"`` (``noise_level`` = fraction of values zeroed) applied to training inputs.
     augment : train on randomly shifted and rotated images (DEC-DA's ranges: shifts up to 10 %,
@@ -222,7 +229,7 @@ class AutoEncoder(_AutoEncoderBase):
         *,
         hidden_dims: Sequence[int] = (256, 128),
         activation: str = "relu",
-        loss: str = "mse",
+        likelihood: str = "gaussian",
         noise: str | None = None,
         noise_level: float = 0.1,
         augment: bool = False,
@@ -242,7 +249,7 @@ class AutoEncoder(_AutoEncoderBase):
         self.latent_dim = latent_dim
         self.hidden_dims = hidden_dims
         self.activation = activation
-        self.loss = loss
+        self.likelihood = likelihood
         self.noise = noise
         self.noise_level = noise_level
         self.augment = augment
@@ -283,7 +290,7 @@ class DeepAutoEncoder(AutoEncoder):
         hidden_dims: Sequence[int] = (500, 500, 2000),
         layer_weight: float = 0.1,
         activation: str = "relu",
-        loss: str = "mse",
+        likelihood: str = "gaussian",
         noise: str | None = None,
         noise_level: float = 0.1,
         augment: bool = False,
@@ -301,7 +308,8 @@ class DeepAutoEncoder(AutoEncoder):
         checkpoint_every: int = 1,
     ) -> None:
         super().__init__(
-            latent_dim, hidden_dims=hidden_dims, activation=activation, loss=loss, noise=noise,
+            latent_dim, hidden_dims=hidden_dims, activation=activation, likelihood=likelihood,
+            noise=noise,
             noise_level=noise_level, augment=augment, optimizer=optimizer, lr=lr,
             weight_decay=weight_decay,
             epochs=epochs, batch_size=batch_size, random_state=random_state, device=device,
@@ -312,7 +320,7 @@ class DeepAutoEncoder(AutoEncoder):
 
     def _training_loss(self, model: nn.Module, x: torch.Tensor, clean: torch.Tensor):
         output, _, encoder_hidden, decoder_hidden = model.forward_hidden(x)
-        reconstruction = reconstruction_error(output, clean, self.loss).mean()
+        reconstruction = reconstruction_error(output, clean, self.likelihood).mean()
         if not encoder_hidden:
             return reconstruction, {"reconstruction": reconstruction.detach()}
         layerwise = layerwise_error(encoder_hidden, decoder_hidden).mean()
@@ -346,7 +354,7 @@ class ConvAutoEncoder(_AutoEncoderBase):
         channels: Sequence[int] = (32, 64),
         activation: str = "relu",
         batch_norm: bool = False,
-        loss: str = "mse",
+        likelihood: str = "gaussian",
         noise: str | None = None,
         noise_level: float = 0.1,
         augment: bool = False,
@@ -367,7 +375,7 @@ class ConvAutoEncoder(_AutoEncoderBase):
         self.channels = channels
         self.activation = activation
         self.batch_norm = batch_norm
-        self.loss = loss
+        self.likelihood = likelihood
         self.noise = noise
         self.noise_level = noise_level
         self.augment = augment

@@ -26,17 +26,19 @@ LEVELS = 256
 _SAMPLE_BATCH = 1000
 
 
-def pixel_log_likelihood(logits: torch.Tensor, x: torch.Tensor, output: str) -> torch.Tensor:
+def pixel_log_likelihood(logits: torch.Tensor, x: torch.Tensor, likelihood: str
+                         ) -> torch.Tensor:
     """Exact ``log p(x)`` per image (nats) from the network's logits."""
-    if output == "bernoulli":
+    if likelihood == "bernoulli":
         return log_bernoulli(x, logits)
     levels = torch.round(x[:, 0] * (LEVELS - 1)).long()
     return -F.cross_entropy(logits, levels, reduction="none").flatten(1).sum(1)
 
 
-def draw_pixel(logits: torch.Tensor, output: str, generator: torch.Generator) -> torch.Tensor:
+def draw_pixel(logits: torch.Tensor, likelihood: str, generator: torch.Generator
+               ) -> torch.Tensor:
     """One value per image from ``(n, n_outputs)`` logits, on the data's scale."""
-    if output == "bernoulli":
+    if likelihood == "bernoulli":
         uniform = torch.rand(len(logits), generator=generator, device=logits.device)
         return (uniform < torch.sigmoid(logits[:, 0])).float()
     levels = torch.multinomial(torch.softmax(logits, 1), 1, generator=generator)[:, 0]
@@ -47,7 +49,7 @@ class AutoregressiveImageModel(LikelihoodMethods, NeuralEstimator):
     """Base of the pixel-by-pixel models; subclasses build the network and the row sampler."""
 
     _image_input = True
-    output: str
+    likelihood: str
 
     # -- to provide in subclasses ---------------------------------------------------------
     def _build_network(self, n_outputs: int) -> nn.Module:
@@ -63,12 +65,12 @@ class AutoregressiveImageModel(LikelihoodMethods, NeuralEstimator):
         """Called once ``row`` is complete (for networks that carry state between rows)."""
 
     _parameter_constraints: ClassVar[Constraints] = {
-        "output": Choice("bernoulli", "categorical"), "channels": Int(), "n_layers": Int(),
+        "likelihood": Choice("bernoulli", "categorical"), "channels": Int(), "n_layers": Int(),
     }
 
     # -- shared ---------------------------------------------------------------------------
     def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
-        return self._build_network(1 if self.output == "bernoulli" else LEVELS)
+        return self._build_network(1 if self.likelihood == "bernoulli" else LEVELS)
 
     def _check_data(self, X: torch.Tensor) -> None:
         if X.shape[1] != 1:
@@ -78,21 +80,21 @@ class AutoregressiveImageModel(LikelihoodMethods, NeuralEstimator):
             )
         self._require_unit_interval(X, type(self).__name__,
                                     "rescale it (nolabel.data.minmax_scale)")
-        if self.output == "bernoulli" and not bool(((X == 0) | (X == 1)).all()):
+        if self.likelihood == "bernoulli" and not bool(((X == 0) | (X == 1)).all()):
             raise DataError(
-                "output='bernoulli' needs binary images (0 or 1); binarise them "
-                "(nolabel.metrics.likelihood.binarize) or use output='categorical'"
+                "likelihood='bernoulli' needs binary images (0 or 1); binarise them "
+                "(nolabel.metrics.likelihood.binarize) or use likelihood='categorical'"
             )
 
     def _network_input(self, x: torch.Tensor) -> torch.Tensor:
-        return x if self.output == "bernoulli" else 2.0 * x - 1.0
+        return x if self.likelihood == "bernoulli" else 2.0 * x - 1.0
 
     def _objectives(self, module: nn.Module) -> list[Objective]:
-        output = self.output
+        likelihood = self.likelihood
 
         def nll(net: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
             x = batch[0]
-            return -pixel_log_likelihood(net(self._network_input(x)), x, output).mean()
+            return -pixel_log_likelihood(net(self._network_input(x)), x, likelihood).mean()
 
         return [Objective("nll", nll, self._make_optimizer(module.parameters()))]
 
@@ -102,7 +104,7 @@ class AutoregressiveImageModel(LikelihoodMethods, NeuralEstimator):
         self._check_data(data)
         scores = self._batched(
             lambda x: pixel_log_likelihood(self.module_(self._network_input(x)), x,
-                                           self.output), data)
+                                           self.likelihood), data)
         return as_output(scores, X)
 
     @torch.no_grad()
@@ -123,6 +125,6 @@ class AutoregressiveImageModel(LikelihoodMethods, NeuralEstimator):
         for row in range(height):
             for column in range(width):
                 logits = self._row_logits(images, row, cache)[:, :, column]
-                images[:, 0, row, column] = draw_pixel(logits, self.output, generator)
+                images[:, 0, row, column] = draw_pixel(logits, self.likelihood, generator)
             self._row_done(images, row, cache)
         return images.cpu().numpy()

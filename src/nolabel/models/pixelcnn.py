@@ -71,7 +71,8 @@ class PixelCNN(AutoregressiveImageModel):
     Parameters
     ----------
     variant : ``"gated"`` (vertical + horizontal stacks, no blind spot) or ``"masked"``.
-    output : ``"bernoulli"`` (binary images) or ``"categorical"`` (256 grey levels k/255).
+    likelihood : the pixels' observation model, ``"bernoulli"`` (binary images) or
+        ``"categorical"`` (256 grey levels k/255).
     channels, n_layers : width and depth of the network.
     Other parameters as in :class:`~nolabel.AutoEncoder`.
     """
@@ -82,7 +83,7 @@ class PixelCNN(AutoregressiveImageModel):
         self,
         *,
         variant: str = "gated",
-        output: str = "bernoulli",
+        likelihood: str = "bernoulli",
         channels: int = 64,
         n_layers: int = 7,
         optimizer: str = "adam",
@@ -99,7 +100,7 @@ class PixelCNN(AutoregressiveImageModel):
         checkpoint_every: int = 1,
     ) -> None:
         self.variant = variant
-        self.output = output
+        self.likelihood = likelihood
         self.channels = channels
         self.n_layers = n_layers
         self.optimizer = optimizer

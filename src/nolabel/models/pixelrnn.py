@@ -100,7 +100,8 @@ class PixelRNN(AutoregressiveImageModel):
 
     Parameters
     ----------
-    output : ``"bernoulli"`` (binary images) or ``"categorical"`` (256 grey levels k/255).
+    likelihood : the pixels' observation model, ``"bernoulli"`` (binary images) or
+        ``"categorical"`` (256 grey levels k/255).
     channels : LSTM state size (and width of the convolutions).
     n_layers : number of Row LSTM layers.
     Other parameters as in :class:`~nolabel.AutoEncoder`.
@@ -109,7 +110,7 @@ class PixelRNN(AutoregressiveImageModel):
     def __init__(
         self,
         *,
-        output: str = "bernoulli",
+        likelihood: str = "bernoulli",
         channels: int = 64,
         n_layers: int = 3,
         optimizer: str = "adam",
@@ -125,7 +126,7 @@ class PixelRNN(AutoregressiveImageModel):
         checkpoint_path: str | None = None,
         checkpoint_every: int = 1,
     ) -> None:
-        self.output = output
+        self.likelihood = likelihood
         self.channels = channels
         self.n_layers = n_layers
         self.optimizer = optimizer
