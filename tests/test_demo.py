@@ -53,3 +53,20 @@ def test_demo_on_fashion_mnist(tmp_path, one_thread):
     assert config["data"]["n_samples"] == 10000
     methods = json.loads((out / "metrics.json").read_text())["methods"]
     assert all(scores["acc"] > 0.3 for scores in methods.values())
+
+
+def test_list_marks_a_model_whose_package_is_missing(monkeypatch, capsys):
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "umap" else find_spec(name, *a))
+    assert main(["list"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert "[needs umap-learn: pip install umap-learn]" in lines["n2d"]
+    assert "needs" not in lines["kmeans"]
+
+
+def test_list_marks_nothing_when_every_package_is_installed(capsys):
+    assert main(["list"]) == 0
+    assert "[needs" not in capsys.readouterr().out  # umap-learn is a core dependency

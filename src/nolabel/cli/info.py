@@ -6,6 +6,20 @@ import argparse
 
 from nolabel.cli.options import add_command
 
+# Models that need a package beyond torch's stack: (module, pip name). umap-learn is a core
+# dependency, so this shows only where it was left out (pip install --no-deps, a vendored
+# environment): the model is still listed, with the install line that enables it.
+_NEEDS = {"n2d": ("umap", "umap-learn")}
+
+
+def _missing(name: str) -> str:
+    import importlib.util
+
+    module, package = _NEEDS.get(name, (None, None))
+    if module is None or importlib.util.find_spec(module) is not None:
+        return ""
+    return f"  [needs {package}: pip install {package}]"
+
 
 def run_list(args: argparse.Namespace) -> int:
     from nolabel import registry
@@ -13,13 +27,14 @@ def run_list(args: argparse.Namespace) -> int:
     if args.model is not None:
         entry = registry.get(args.model)
         caps = registry.capabilities(entry.cls)
-        print(f"{entry.name}: {entry.description}\ncan: {', '.join(caps.names())}\n"
+        print(f"{entry.name}: {entry.description}{_missing(entry.name)}\n"
+              f"can: {', '.join(caps.names())}\n"
               "parameters (--param KEY=VALUE):")
         for key, value in sorted(entry.defaults.items()):
             print(f"  {key:<22} {value!r}")
         return 0
     for entry in registry.entries():
-        print(f"{entry.name:<18} {entry.description}")
+        print(f"{entry.name:<18} {entry.description}{_missing(entry.name)}")
     return 0
 
 
