@@ -123,8 +123,12 @@ class VaDE(LikelihoodMethods, MixtureSampling, CodeInverse, AutoEncoderClusterer
         :class:`~nolabel.DEC`.
     n_init : EM restarts of the diagonal GaussianMixture fitted to the pretrained codes; the
         most likely fit initialises π, μ_c, σ²_c.
-    optimizer, lr, weight_decay : ELBO optimizer (Adam with eps 1e-4, lr 2e-3, as in the
-        reference code).
+    optimizer, lr, weight_decay : ELBO optimizer: Adam with eps 1e-4 as in the reference code,
+        lr 5e-4 (the paper's 2e-3 was for batch 100 and 300+ epochs on MNIST; measured on all
+        digits, batch 256, 50 pretraining + 50 clustering epochs, seeds 0-2: 2e-3 ends below
+        its own GMM start on every seed (ACC 0.729/0.564/0.598 from 0.777/0.705/0.805) with
+        2-4 clusters emptied; 5e-4 gives 0.819/0.627/0.762 with at most one emptied; a fixed
+        uniform π changed nothing).
     n_importance : importance samples for ``score_samples`` (log p(x), as
         :class:`~nolabel.VAE`'s).
     lr_decay, decay_every, min_lr : the learning rate is multiplied by ``lr_decay`` every
@@ -157,7 +161,7 @@ class VaDE(LikelihoodMethods, MixtureSampling, CodeInverse, AutoEncoderClusterer
         noise_level: float = 0.2,
         n_init: int = 10,
         optimizer: str = "adam",
-        lr: float = 2e-3,
+        lr: float = 5e-4,
         lr_decay: float = 0.9,
         decay_every: int = 10,
         min_lr: float = 2e-4,
