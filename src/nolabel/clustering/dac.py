@@ -85,6 +85,8 @@ class DAC(MixtureSampling, CodeInverse, AutoEncoderClusterer):
     optimizer, lr, weight_decay : the same optimizer for both objectives.
     mixture_lr : learning rate of the mixture's π, μ_c, σ²_c (None: ``lr``).
     epochs, batch_size, random_state, device, verbose : as in :class:`~nolabel.AutoEncoder`.
+    precision, grad_clip, checkpoint_path, checkpoint_every : as in :class:`~nolabel.DEC`
+        (bf16 where the hardware has it, by default).
 
     Attributes: ``labels_``, ``weights_``, ``cluster_centers_``, ``covariances_`` (the
     mixture in code space), ``history_`` (``pretrain_loss``; ``discriminator_loss``,
@@ -123,7 +125,7 @@ class DAC(MixtureSampling, CodeInverse, AutoEncoderClusterer):
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
-        precision: str = "32",
+        precision: str = "auto",
         grad_clip: float | None = None,
         checkpoint_path: str | None = None,
         checkpoint_every: int = 1,

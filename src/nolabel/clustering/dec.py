@@ -146,6 +146,13 @@ class DEC(CodeInverse, AutoEncoderClusterer):
         as in the paper, or ``"adam"``).
     epochs : at most this many passes over the data in the clustering phase.
     batch_size, random_state, device, verbose : as in :class:`~nolabel.AutoEncoder`.
+    precision : ``"auto"`` (default): bf16 mixed precision where the hardware multiplies bf16
+        natively (CPUs with AVX-512 BF16 or AMX, most CUDA GPUs), float32 elsewhere; or
+        ``"32"``, ``"bf16"``, ``"fp16"``. Measured for DEC on 10,000 Fashion-MNIST images on an
+        AVX-512 BF16 CPU (3 seeds, benchmarks/results/precision.md): ACC 0.500 in bf16
+        against 0.476 in float32, in about half the time.
+    grad_clip, checkpoint_path, checkpoint_every : as in :class:`~nolabel.AutoEncoder`;
+        checkpoints are written and resumed in both phases (``fit(X, resume_from=path)``).
 
     Attributes: ``labels_`` (argmax q on the training data), ``cluster_centers_`` (in code
     space), ``history_`` (``pretrain_loss`` and ``loss`` per epoch, ``label_change`` per
@@ -180,7 +187,7 @@ class DEC(CodeInverse, AutoEncoderClusterer):
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
-        precision: str = "32",
+        precision: str = "auto",
         grad_clip: float | None = None,
         checkpoint_path: str | None = None,
         checkpoint_every: int = 1,
@@ -305,7 +312,7 @@ class IDEC(DEC):
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
-        precision: str = "32",
+        precision: str = "auto",
         grad_clip: float | None = None,
         checkpoint_path: str | None = None,
         checkpoint_every: int = 1,

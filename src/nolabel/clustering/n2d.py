@@ -117,6 +117,8 @@ class N2D(AutoEncoderClusterer):
     augment, noise, noise_level : image augmentation and denoising pretraining, as in
         :class:`~nolabel.DEC`.
     batch_size, random_state, device, verbose : as in :class:`~nolabel.AutoEncoder`.
+    precision, grad_clip, checkpoint_path, checkpoint_every : as in :class:`~nolabel.DEC`
+        (bf16 where the hardware has it, by default).
 
     ``transform(X)`` gives the manifold embedding (n_samples, n_components): the space the
     clusters live in, where ``cluster_centers_`` and ``covariances_`` are. The autoencoder's
@@ -152,7 +154,7 @@ class N2D(AutoEncoderClusterer):
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
-        precision: str = "32",
+        precision: str = "auto",
         grad_clip: float | None = None,
         checkpoint_path: str | None = None,
         checkpoint_every: int = 1,

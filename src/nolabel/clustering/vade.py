@@ -136,6 +136,8 @@ class VaDE(LikelihoodMethods, MixtureSampling, CodeInverse, AutoEncoderClusterer
         reference code for MNIST).
     epochs, batch_size, random_state, device, verbose : as in :class:`~nolabel.AutoEncoder`
         (batch 100 in the paper).
+    precision, grad_clip, checkpoint_path, checkpoint_every : as in :class:`~nolabel.DEC`
+        (bf16 where the hardware has it, by default).
 
     Attributes: ``labels_``, ``weights_`` (π), ``cluster_centers_`` (μ_c), ``covariances_``
     (σ²_c, diagonal), ``history_`` (``pretrain_loss``; ``loss`` = −ELBO, ``reconstruction``,
@@ -172,7 +174,7 @@ class VaDE(LikelihoodMethods, MixtureSampling, CodeInverse, AutoEncoderClusterer
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
-        precision: str = "32",
+        precision: str = "auto",
         grad_clip: float | None = None,
         checkpoint_path: str | None = None,
         checkpoint_every: int = 1,
