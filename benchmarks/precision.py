@@ -115,7 +115,8 @@ def markdown(result: dict) -> str:
              f"DEC end to end on {result['n']} Fashion-MNIST training images "
              f"({result['pretrain_epochs']} pretraining + {result['epochs']} clustering "
              "epochs; float32 and bf16 fits interleaved on a shared machine, so s/seed is "
-             "comparable within the table only):", "", "| precision | seeds | ACC | NMI | s/seed |", "|---|---|---|---|---|"]
+             "comparable within the table only):", "",
+             "| precision | seeds | ACC | NMI | s/seed |", "|---|---|---|---|---|"]
     for precision in ("32", "bf16"):
         rows = [r for r in result["quality"] if r["precision"] == precision]
         acc = [r["acc"] for r in rows]
