@@ -67,6 +67,7 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "min_reported_time": 0,
+    "capture_repr": (),  # print() output only, not the repr of a block's last expression
     "show_memory": False,
     "write_computation_times": False,
     "image_scrapers": ("matplotlib",),

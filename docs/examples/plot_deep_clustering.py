@@ -45,8 +45,9 @@ axis.legend(ncol=3, loc="lower right")
 axis.set_title("8x8 digits, labels used only to score")
 
 # %%
-# N2D's clusters against the true digits: rows are digits, columns clusters ordered by the
-# digit each is matched to; a bright diagonal is a good clustering.
+# N2D's clusters against the true digits: rows are digits, columns N2D's clusters. A
+# clustering that found every digit has one dark cell in each row and each column; a
+# column dark in two rows is two digits merged.
 
 table = confusion(y, found["N2D"])
 fig, axis = plt.subplots(figsize=(5, 4.2))

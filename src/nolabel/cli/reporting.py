@@ -157,9 +157,12 @@ def add_parser(commands) -> None:
     parser = add_command(
         commands, "report", help="write report.html of a run (one self-contained file)",
         description="Write one self-contained HTML page for a fitted run: metrics, training "
-        "curves, reconstructions, samples (per cluster when the model generates by cluster), "
-        "2-D embedding coloured by cluster and label, clusters vs labels, most anomalous "
-        "samples. Sections that do not apply to the model are left out.",
+        "curves, reconstructions, explained variance (PCA), samples (per cluster when the "
+        "model generates by cluster; against the data for a table) and mode coverage "
+        "(GANs), 2-D embedding coloured by cluster and label, cluster sizes, silhouettes "
+        "and centres, clusters vs labels, a histogram of log-densities or anomaly scores "
+        "and the most anomalous samples. Sections that do not apply to the model are left "
+        "out.",
         examples="""
         nolabel report runs/vade
         nolabel report runs/vade --out /tmp/vade.html
