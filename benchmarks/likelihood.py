@@ -167,7 +167,7 @@ def autoregressive(model, name: str, title: str, args, train, test, save) -> dic
 
 def _summary(model, train, curve) -> dict:
     last = curve[-1]["nll"]
-    return {"channels": model.channels, "layers": model.n_layers, "n_train": len(train),
+    return {"channels": model.hidden_channels, "layers": model.n_layers, "n_train": len(train),
             "epochs": len(curve), "curve": curve, "nll": last,
             "bits_per_dim": last / (784 * np.log(2))}
 
@@ -175,7 +175,7 @@ def _summary(model, train, curve) -> dict:
 def part_pixelcnn(args, train, test, save) -> dict:
     from nolabel import PixelCNN
 
-    model = PixelCNN(variant="gated", channels=args.channels, n_layers=args.layers,
+    model = PixelCNN(variant="gated", hidden_channels=args.channels, n_layers=args.layers,
                      batch_size=64, random_state=0, device="cpu")
     return autoregressive(model, "pixelcnn", "nolabel gated PixelCNN samples", args,
                           train[:args.n_train], test, save)
@@ -184,7 +184,7 @@ def part_pixelcnn(args, train, test, save) -> dict:
 def part_pixelrnn(args, train, test, save) -> dict:
     from nolabel import PixelRNN
 
-    model = PixelRNN(channels=args.channels, n_layers=args.rnn_layers, batch_size=64,
+    model = PixelRNN(hidden_channels=args.channels, n_layers=args.rnn_layers, batch_size=64,
                      random_state=0, device="cpu")
     return autoregressive(model, "pixelrnn", "nolabel PixelRNN (Row LSTM) samples", args,
                           train[:args.n_train], test, save)
@@ -196,8 +196,8 @@ def part_timing(args, train, test, save) -> dict:
 
     subset, timings = train[:10000], {}
     for name, model in (
-            ("pixelcnn", PixelCNN(channels=args.channels, n_layers=args.layers)),
-            ("pixelrnn", PixelRNN(channels=args.channels, n_layers=args.rnn_layers))):
+            ("pixelcnn", PixelCNN(hidden_channels=args.channels, n_layers=args.layers)),
+            ("pixelrnn", PixelRNN(hidden_channels=args.channels, n_layers=args.rnn_layers))):
         start = time.perf_counter()
         model.set_params(epochs=1, batch_size=64, random_state=0, device="cpu").fit(subset)
         timings[name] = {"epoch_s_10k": time.perf_counter() - start,

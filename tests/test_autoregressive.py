@@ -52,9 +52,9 @@ def test_row_lstm_carries_context_from_far_above():
     assert gradient[0] > 0
 
 
-@pytest.mark.parametrize("model", [PixelCNN(variant="masked", channels=8, n_layers=2),
-                                   PixelCNN(variant="gated", channels=8, n_layers=3),
-                                   PixelRNN(channels=8, n_layers=2)],
+@pytest.mark.parametrize("model", [PixelCNN(variant="masked", hidden_channels=8, n_layers=2),
+                                   PixelCNN(variant="gated", hidden_channels=8, n_layers=3),
+                                   PixelRNN(hidden_channels=8, n_layers=2)],
                          ids=["masked", "gated", "rowlstm"])
 def test_sampling_shortcut_gives_the_full_forward_logits(model):
     """The row logits used for sampling (window of rows, or carried LSTM states) equal a
@@ -73,8 +73,8 @@ def test_sampling_shortcut_gives_the_full_forward_logits(model):
 
 def test_untrained_categorical_scores_about_8_bits_on_noise():
     noise = np.random.default_rng(0).integers(0, 256, (20, 1, 8, 8)) / 255.0
-    for model in (PixelCNN(likelihood="categorical", channels=16, n_layers=2),
-                  PixelRNN(likelihood="categorical", channels=16, n_layers=1)):
+    for model in (PixelCNN(likelihood="categorical", hidden_channels=16, n_layers=2),
+                  PixelRNN(likelihood="categorical", hidden_channels=16, n_layers=1)):
         model.set_params(epochs=1, random_state=0, lr=1e-9).fit(noise.astype(np.float32))
         assert abs(model.bits_per_dim(noise.astype(np.float32)) - 8.0) < 0.1
 
@@ -96,9 +96,9 @@ def binary_digits():
 @pytest.fixture(scope="module", params=["pixelcnn", "pixelrnn"])
 def fitted(request, binary_digits):
     if request.param == "pixelcnn":
-        model = PixelCNN(channels=16, n_layers=3, epochs=8, random_state=0)
+        model = PixelCNN(hidden_channels=16, n_layers=3, epochs=8, random_state=0)
     else:
-        model = PixelRNN(channels=16, n_layers=2, epochs=8, random_state=0)
+        model = PixelRNN(hidden_channels=16, n_layers=2, epochs=8, random_state=0)
     return model.fit(binary_digits)
 
 

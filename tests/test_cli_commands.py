@@ -135,7 +135,7 @@ def test_evaluate_on_other_data_writes_beside_the_run(autoencoder_run, capsys):
 def test_evaluate_a_likelihood_model_in_bits_per_dim(tmp_path):
     run = tmp_path / "pcnn"
     fit("pixelcnn", "--data", "digits", "--limit", "64", "--scale", "binarize", "--param",
-        "epochs=1", "--param", "channels=8", "--param", "n_layers=2", "--out", str(run),
+        "epochs=1", "--param", "hidden_channels=8", "--param", "n_layers=2", "--out", str(run),
         "--no-report")
     metrics = json.loads((run / "metrics.json").read_text())
     likelihood = metrics["likelihood"]

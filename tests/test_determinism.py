@@ -60,7 +60,7 @@ NEURAL = {
                             epochs=2, batch_size=32, random_state=seed, device="cpu"),
     "dcgan": lambda seed: DCGAN(latent_dim=4, channels=(4, 8), epochs=1, batch_size=32,
                                 random_state=seed, device="cpu"),
-    "pixelcnn": lambda seed: PixelCNN(channels=8, n_layers=2, epochs=1, batch_size=32,
+    "pixelcnn": lambda seed: PixelCNN(hidden_channels=8, n_layers=2, epochs=1, batch_size=32,
                                       random_state=seed, device="cpu"),
 }
 DEEP_CLUSTERING = {

@@ -43,8 +43,8 @@ TINY = {"hidden_dims": (16,), "latent_dim": 4, "channels": (4, 8), "generator_di
 def _settings(name: str, **changes) -> dict:
     defaults = registry.get(name).defaults
     chosen = {k: v for k, v in {**TINY, **changes}.items() if k in defaults}
-    if isinstance(defaults.get("channels"), int):  # PixelCNN/RNN: a width, not stages
-        chosen["channels"] = 8
+    if "hidden_channels" in defaults:  # PixelCNN/RNN: one width for every layer
+        chosen["hidden_channels"] = 8
     return chosen
 
 

@@ -42,8 +42,8 @@ TINY = {"hidden_dims": (8,), "latent_dim": 2, "channels": (4,), "generator_dims"
 def _tiny(name: str):
     entry = registry.get(name)
     settings = {k: v for k, v in TINY.items() if k in entry.defaults}
-    if isinstance(entry.defaults.get("channels"), int):  # PixelCNN/RNN: a width
-        settings["channels"] = 4
+    if "hidden_channels" in entry.defaults:  # PixelCNN/RNN: one width for every layer
+        settings["hidden_channels"] = 4
     return entry.cls(**settings)
 
 

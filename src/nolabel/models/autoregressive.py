@@ -65,7 +65,8 @@ class AutoregressiveImageModel(LikelihoodMethods, NeuralEstimator):
         """Called once ``row`` is complete (for networks that carry state between rows)."""
 
     _parameter_constraints: ClassVar[Constraints] = {
-        "likelihood": Choice("bernoulli", "categorical"), "channels": Int(), "n_layers": Int(),
+        "likelihood": Choice("bernoulli", "categorical"), "hidden_channels": Int(),
+        "n_layers": Int(),
     }
 
     # -- shared ---------------------------------------------------------------------------

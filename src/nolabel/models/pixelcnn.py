@@ -73,7 +73,7 @@ class PixelCNN(AutoregressiveImageModel):
     variant : ``"gated"`` (vertical + horizontal stacks, no blind spot) or ``"masked"``.
     likelihood : the pixels' observation model, ``"bernoulli"`` (binary images) or
         ``"categorical"`` (256 grey levels k/255).
-    channels, n_layers : width and depth of the network.
+    hidden_channels, n_layers : width (feature maps of every layer) and depth of the network.
     Other parameters as in :class:`~nolabel.AutoEncoder`.
     """
 
@@ -84,7 +84,7 @@ class PixelCNN(AutoregressiveImageModel):
         *,
         variant: str = "gated",
         likelihood: str = "bernoulli",
-        channels: int = 64,
+        hidden_channels: int = 64,
         n_layers: int = 7,
         optimizer: str = "adam",
         lr: float = 1e-3,
@@ -101,7 +101,7 @@ class PixelCNN(AutoregressiveImageModel):
     ) -> None:
         self.variant = variant
         self.likelihood = likelihood
-        self.channels = channels
+        self.hidden_channels = hidden_channels
         self.n_layers = n_layers
         self.optimizer = optimizer
         self.lr = lr
@@ -118,7 +118,7 @@ class PixelCNN(AutoregressiveImageModel):
 
     def _build_network(self, n_outputs: int) -> nn.Module:
         network = GatedPixelCNN if self.variant == "gated" else MaskedPixelCNN
-        return network(self.channels, self.n_layers, n_outputs)
+        return network(self.hidden_channels, self.n_layers, n_outputs)
 
     def _row_logits(self, images: torch.Tensor, row: int, cache: dict[str, Any]
                     ) -> torch.Tensor:

@@ -111,7 +111,7 @@ class PixelRNN(AutoregressiveImageModel):
         self,
         *,
         likelihood: str = "bernoulli",
-        channels: int = 64,
+        hidden_channels: int = 64,
         n_layers: int = 3,
         optimizer: str = "adam",
         lr: float = 1e-3,
@@ -127,7 +127,7 @@ class PixelRNN(AutoregressiveImageModel):
         checkpoint_every: int = 1,
     ) -> None:
         self.likelihood = likelihood
-        self.channels = channels
+        self.hidden_channels = hidden_channels
         self.n_layers = n_layers
         self.optimizer = optimizer
         self.lr = lr
@@ -143,7 +143,7 @@ class PixelRNN(AutoregressiveImageModel):
         self.checkpoint_every = checkpoint_every
 
     def _build_network(self, n_outputs: int) -> nn.Module:
-        return RowLSTMNetwork(self.channels, self.n_layers, n_outputs)
+        return RowLSTMNetwork(self.hidden_channels, self.n_layers, n_outputs)
 
     def _window(self, images: torch.Tensor, row: int) -> torch.Tensor:
         top = max(0, row - self.module_.first_context_rows)
