@@ -72,9 +72,11 @@ def test_vade_report_draws_samples_by_cluster(tmp_path, capsys):
     assert main(["report", str(tmp_path / "vade"), "--out", str(out), "--verbose", "0"]) == 0
     page = out.read_text()
     assert "Samples by cluster" in _sections(page) and "Clusters vs labels" in _sections(page)
-    assert "Reconstructions" not in _sections(page)  # VaDE has no reconstruct
+    assert "Reconstructions" in _sections(page)  # VaDE decodes its codes: reconstruct
     assert (out.parent / "samples.png").is_file() and str(out) in capsys.readouterr().out
-    assert len(_images(page)) == 7
+    # VaDE now reconstructs and has a likelihood: both sections join the clustering ones
+    assert "Lowest-density samples" in _sections(page)
+    assert len(_images(page)) == 10
 
 
 def test_report_command_rewrites_the_page_from_the_saved_run(autoencoder_report, capsys):

@@ -11,9 +11,9 @@ way in ``checks.py``):
   checks that fit them on 2-D tables of 1 to 10 columns meet the image-shape error first.
 - Models of data in [0, 1] (GAN: a sigmoid generator; InfoGAN and CatGAN: on vectors, a
   sigmoid generator too) refuse the checks' unbounded random tables, naming the range.
-- VAE's ``score_samples`` is a Monte-Carlo estimate (importance weighting): each sample's
-  noise depends on its place in the batch, so a reordered or smaller batch changes the
-  score at the estimator's noise level (``n_importance`` sets it).
+- VAE's and VaDE's ``score_samples`` are Monte-Carlo estimates (importance weighting):
+  each sample's noise depends on its place in the batch, so a reordered or smaller batch
+  changes the score at the estimator's noise level (``n_importance`` sets it).
 - Checks that need pandas skip themselves when it is not installed (it is not a dependency).
 """
 
@@ -94,7 +94,7 @@ _MONTE_CARLO = {
 EXPECTED = {
     "ConvAutoEncoder": _IMAGES_ONLY, "DCGAN": _IMAGES_ONLY, "PixelCNN": _IMAGES_ONLY,
     "PixelRNN": _IMAGES_ONLY, "GAN": _UNIT_INTERVAL, "InfoGAN": _UNIT_INTERVAL,
-    "CatGAN": _UNIT_INTERVAL, "VAE": _MONTE_CARLO,
+    "CatGAN": _UNIT_INTERVAL, "VAE": _MONTE_CARLO, "VaDE": _MONTE_CARLO,
 }
 
 
