@@ -22,14 +22,18 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from nolabel._validation import Choice, Constraints, Float, Int, OneOf, as_output, check_int
+from nolabel._validation import Choice, Constraints, Float, Int, OneOf
 from nolabel.clustering.base import AutoEncoderClusterer, CodeInverse
 from nolabel.clustering.mixture import MixturePrior, MixtureSampling, cluster_log_posterior
 from nolabel.metrics.information import gaussian_kl_pair
-from nolabel.metrics.likelihood import iwae
 from nolabel.models.autoencoder import reconstruction_error
-from nolabel.models.base import LikelihoodMethods, Phase
-from nolabel.models.vae import VAENet, importance_log_weights, resolve_likelihood
+from nolabel.models.base import Phase
+from nolabel.models.vae import (
+    ImportanceWeighted,
+    VAENet,
+    importance_log_weights,
+    resolve_likelihood,
+)
 from nolabel.registry import register
 from nolabel.train import Callbacks, Objective, make_optimizer
 
@@ -100,7 +104,7 @@ class _StepDecay(Callbacks):
 # -- estimator ----------------------------------------------------------------------------------
 @register("vade", "Variational Deep Embedding: VAE with a Gaussian-mixture prior; clusters = "
           "argmax q(c|x); samples by cluster")
-class VaDE(LikelihoodMethods, MixtureSampling, CodeInverse, AutoEncoderClusterer):
+class VaDE(ImportanceWeighted, MixtureSampling, CodeInverse, AutoEncoderClusterer):
     """Variational Deep Embedding.
 
     Parameters
@@ -286,26 +290,6 @@ class VaDE(LikelihoodMethods, MixtureSampling, CodeInverse, AutoEncoderClusterer
             return prior.log_prob(z.reshape(-1, z.shape[-1])).reshape(z.shape[:-1])
 
         return importance_log_weights(self.module_, x, k, generator, log_prior)
-
-    def score_samples(self, X, n_importance: int | None = None):
-        """Importance-weighted estimate of log p(x) per sample under the mixture prior, in
-        nats (higher = more normal), from ``n_importance`` draws of q(z|x) (default: the
-        model's); a private generator seeded from ``random_state`` makes it repeatable."""
-        k = check_int("n_importance", self.n_importance if n_importance is None
-                      else n_importance)
-        data = self._input(X)
-        generator = self._inference_generator()
-        scores = self._batched(lambda x: iwae(self._log_weights(x, k, generator)), data)
-        return as_output(scores, X)
-
-    def elbo(self, X, n_samples: int = 1):
-        """Per-sample evidence lower bound (nats) under the mixture prior, averaged over
-        ``n_samples`` draws of z (it equals the training objective's ELBO in expectation)."""
-        k = check_int("n_samples", n_samples)
-        data = self._input(X)
-        generator = self._inference_generator()
-        values = self._batched(lambda x: self._log_weights(x, k, generator).mean(1), data)
-        return as_output(values, X)
 
     def _cluster_phase(self, data, seed: int) -> Phase:
         phase = super()._cluster_phase(data, seed)

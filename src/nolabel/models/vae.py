@@ -113,6 +113,41 @@ def importance_log_weights(net: VAENet, x: torch.Tensor, k: int, generator: torc
     return torch.cat(columns).T
 
 
+class ImportanceWeighted(LikelihoodMethods):
+    """``score_samples`` (the IWAE estimate of log p(x)) and ``elbo`` for VAE-like models
+    that provide ``_log_weights(x, k, generator)`` (see :func:`importance_log_weights`) and
+    an ``n_importance`` parameter; ``nll`` and ``bits_per_dim`` follow from them."""
+
+    n_importance: int
+
+    def _log_weights(self, x: torch.Tensor, k: int, generator: torch.Generator
+                     ) -> torch.Tensor:
+        raise NotImplementedError
+
+    def score_samples(self, X, n_importance: int | None = None):
+        """Importance-weighted estimate of log p(x) per sample, in nats (higher = more normal).
+
+        ``n_importance`` (default: the model's) draws per sample; a private generator seeded
+        from ``random_state`` makes it deterministic. It is a lower bound on log p(x) in
+        expectation, tighter as ``n_importance`` grows.
+        """
+        k = check_int("n_importance", self.n_importance if n_importance is None
+                      else n_importance)
+        data = self._input(X)
+        generator = self._inference_generator()
+        scores = self._batched(lambda x: iwae(self._log_weights(x, k, generator)), data)
+        return as_output(scores, X)
+
+    def elbo(self, X, n_samples: int = 1):
+        """Per-sample evidence lower bound (nats), averaged over ``n_samples`` draws of z."""
+        k = check_int("n_samples", n_samples)
+        data = self._input(X)
+        generator = self._inference_generator()
+        values = self._batched(lambda x: self._log_weights(x, k, generator).mean(1), data)
+        return as_output(values, X)
+
+
+
 def resolve_likelihood(likelihood: str, X: torch.Tensor, binary: bool = False) -> str:
     """The observation model ``likelihood`` stands for on training data ``X`` (for data read
     from disk, its first block): ``"auto"`` is Bernoulli for data in [0, 1], else Gaussian.
@@ -140,7 +175,7 @@ def negative_elbo(net: VAENet, x: torch.Tensor, beta: float):
 
 @register("vae", "variational autoencoder (MLP or conv; Bernoulli or Gaussian): ELBO, "
           "importance-weighted log-likelihood, sampling, interpolation")
-class VAE(LikelihoodMethods, NeuralTransformer, NeuralEstimator):
+class VAE(ImportanceWeighted, NeuralTransformer, NeuralEstimator):
     """Variational autoencoder.
 
     Parameters
@@ -256,28 +291,6 @@ class VAE(LikelihoodMethods, NeuralTransformer, NeuralEstimator):
     # -- inference ------------------------------------------------------------------------
     def _log_weights(self, x: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
         return importance_log_weights(self.module_, x, k, generator, log_standard_normal)
-
-    def score_samples(self, X, n_importance: int | None = None):
-        """Importance-weighted estimate of log p(x) per sample, in nats (higher = more normal).
-
-        ``n_importance`` (default: the model's) draws per sample; a private generator seeded
-        from ``random_state`` makes it deterministic. It is a lower bound on log p(x) in
-        expectation, tighter as ``n_importance`` grows.
-        """
-        k = check_int("n_importance", self.n_importance if n_importance is None
-                      else n_importance)
-        data = self._input(X)
-        generator = self._inference_generator()
-        scores = self._batched(lambda x: iwae(self._log_weights(x, k, generator)), data)
-        return as_output(scores, X)
-
-    def elbo(self, X, n_samples: int = 1):
-        """Per-sample evidence lower bound (nats), averaged over ``n_samples`` draws of z."""
-        k = check_int("n_samples", n_samples)
-        data = self._input(X)
-        generator = self._inference_generator()
-        values = self._batched(lambda x: self._log_weights(x, k, generator).mean(1), data)
-        return as_output(values, X)
 
     def transform(self, X):
         """Posterior means E[z|x], shape (n_samples, latent_dim): deterministic features."""
