@@ -12,6 +12,8 @@ A collective that fails because another process died is re-raised as a
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,7 +52,17 @@ def setup(device: torch.device) -> bool:
                 f"{os.environ.get('WORLD_SIZE')} ({backend} backend, rendezvous at "
                 f"{os.environ.get('MASTER_ADDR')}:{os.environ.get('MASTER_PORT')}): {exc}"
             ) from exc
+        atexit.register(_leave)
     return is_distributed()
+
+
+def _leave() -> None:
+    """Destroy the process group nolabel joined, at interpreter exit: left to the
+    interpreter's teardown, gloo's threads can be destroyed while still joinable and abort
+    the process ("terminate called without an active exception") after a run that succeeded."""
+    if dist.is_available() and dist.is_initialized():
+        with contextlib.suppress(Exception):
+            dist.destroy_process_group()
 
 
 def is_distributed() -> bool:
