@@ -181,12 +181,17 @@ def load_checkpoint(
     objectives: Sequence[Objective],
     generator: torch.Generator,
     callbacks: Callbacks | None = None,
+    phase: str | None = None,
 ) -> TrainResult:
     """Restore weights, optimizer states, RNG states and the callbacks' state; return the
-    history so far."""
+    history so far. With ``phase``, refuse a checkpoint written in another phase."""
     tensors, meta = read_tensors(path)
     if meta.get("kind") != "checkpoint":
         raise CheckpointError(f"{path} is a saved model, not a training checkpoint")
+    written_in = meta.get("phase", "train")
+    if phase is not None and written_in != phase:
+        raise CheckpointError(f"{path} was written in the {written_in!r} phase, not in "
+                              f"{phase!r}")
     missing = {o.name for o in objectives} - set(meta["optimizers"])
     if missing:
         raise CheckpointError(f"{path} has no optimizer state for {sorted(missing)}")
@@ -309,11 +314,10 @@ def fit(
         torch.manual_seed(config.seed + distributed.rank())
     result = TrainResult()
     if resume_from is not None:
-        phase = read_checkpoint_meta(resume_from).get("phase", "train")
-        if phase != config.phase:
-            raise CheckpointError(f"{resume_from} was written in the {phase!r} phase, not in "
-                                  f"{config.phase!r}")
-        result = load_checkpoint(resume_from, module, objectives, generator, callbacks)
+        if not Path(resume_from).exists():
+            raise CheckpointError(f"resume_from={str(resume_from)!r} does not exist")
+        result = load_checkpoint(resume_from, module, objectives, generator, callbacks,
+                                 config.phase)
 
     batch_size = min(config.batch_size, n_samples)
     n_batches = math.ceil(n_samples / batch_size)
