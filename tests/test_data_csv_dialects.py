@@ -149,3 +149,46 @@ def test_delimiter_is_refused_where_it_does_not_apply(tmp_path):
     np.save(tmp_path / "a.npy", np.ones((2, 2)))
     with pytest.raises(ParameterError, match=r"delimiter= does not apply to \.npy files"):
         load(tmp_path / "a.npy", delimiter=";")
+
+
+FILES = {
+    "plain": "1,2,3\n4,5,6\n",
+    "header and text label": "h;w;kind\n1.5;-2;ant\n3e2;4;bee\n5;6; ant \n",
+    "missing tokens": "a\tb\n1\t\n NA\t4\nnan\tN/A\n?\tnull\n",
+    "blank lines and crlf": "a,b\r\n\r\n1,2\r\n\r\n3,4\r\n",
+    "numeric labels": "1,2,0\n3,4,1\n5,6,1\n",
+    "quoted": 'name;x;y\n"Smith, J.";1;2\n"Doe; A.";3;4\n',
+    "empty row of delimiters": "a,b\n1,2\n,\n3,4\n",
+    "python-only numbers": "a,b\n1_000,2\n\x1c3,4\n",
+    "byte order mark": "\ufeffa,b\n1,2\n3,4\n",
+}
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_fast_parser_reads_what_the_python_parser_reads(tmp_path, monkeypatch, name):
+    # pyarrow reads most files; the Python parser is the reference for every cell.
+    from nolabel.data import csv_table
+
+    path = tmp_path / "t.csv"
+    path.write_text(FILES[name], encoding="utf-8")
+    label = {"header and text label": "kind", "numeric labels": -1, "quoted": "name"}.get(name)
+    fast = csv_table.read_csv(path, label_column=label)
+    monkeypatch.setattr(csv_table, "_read_fast", lambda *args: None)
+    reference = csv_table.read_csv(path, label_column=label)
+    np.testing.assert_array_equal(fast.X, reference.X)
+    assert fast.X.dtype == reference.X.dtype
+    np.testing.assert_array_equal(fast.y, reference.y)
+    assert fast.classes == reference.classes and fast.notes == reference.notes
+
+
+def test_fast_parser_reads_clean_files_and_leaves_the_rest(tmp_path):
+    from nolabel.data import csv_table
+
+    clean = tmp_path / "clean.csv"
+    clean.write_text("a,b,kind\n1,2,x\n3,NA,y\n")
+    sample = csv_table._sample_lines(clean)
+    assert csv_table._read_fast(clean, sample, ",", None, "kind") is not None
+    for text in ("a,b\n1,red\n", "a,b\n1,2\n3\n", "a,b\n1_0,2\n", "\na,b\n1,2\n"):
+        odd = tmp_path / "odd.csv"
+        odd.write_text(text)
+        assert csv_table._read_fast(odd, csv_table._sample_lines(odd), ",", None, None) is None

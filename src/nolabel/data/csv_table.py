@@ -1,9 +1,16 @@
 """CSV/TSV tables: delimiter and header auto-detected, optional label column, errors that
 give the line.
 
-Reading is two steps: :func:`detect_delimiter` looks at the first lines only, then the rows
-are parsed with that delimiter. Detection does not depend on the parser, so a faster parsing
-engine can take its result as its separator.
+Reading is two steps: :func:`detect_delimiter` and the header test look at the first lines
+only, then the whole file is parsed with that delimiter, by one of two parsers:
+
+- pyarrow's multi-threaded CSV reader (about pandas' speed; pyarrow is also the Parquet
+  engine, so it costs no extra dependency), used whenever it reads the file to exactly what
+  the Python parser would: every cell a number or a missing-value token, every row of the
+  same width, no row that the Python parser would skip as blank;
+- Python's ``csv`` module, cell by cell: the reference, for everything else (cells padded
+  with characters ``float`` refuses, ``1_000``, missing-value tokens in unusual case), and
+  for every error, which it words with the file, line and column of the bad cell.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import csv
 import io
 import re
 from collections import Counter
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -48,8 +56,9 @@ def check_delimiter(delimiter: object) -> str | None:
     return delimiter
 
 
-def _sample_rows(path: Path) -> list[str]:
-    """The complete lines among the first ``_SNIFF_CHARS`` characters of the file."""
+def _sample_lines(path: Path) -> list[str]:
+    """The complete lines among the first ``_SNIFF_CHARS`` characters of the file, blank
+    ones included."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             sample = handle.read(_SNIFF_CHARS)
@@ -58,7 +67,8 @@ def _sample_rows(path: Path) -> list[str]:
     lines = sample.splitlines()
     if len(sample) == _SNIFF_CHARS and len(lines) > 1:
         lines = lines[:-1]  # cut by the sample's end
-    return [line for line in lines if line.strip()]
+    return lines
+
 
 
 def _field_count(lines: list[str], delimiter: str) -> tuple[float, int]:
@@ -79,7 +89,11 @@ def detect_delimiter(path: Path) -> str | None:
     """The delimiter among ``DELIMITERS`` that splits the first lines of ``path`` into the
     same number of fields (at least two) most evenly; ties go to the earlier in
     ``DELIMITERS``. None when none splits them (a table of one column)."""
-    lines = _sample_rows(path)
+    return _best_delimiter(_sample_lines(path))
+
+
+def _best_delimiter(lines: list[str]) -> str | None:
+    lines = [line for line in lines if line.strip()]
     best, best_share = None, 0.0
     for delimiter in DELIMITERS:
         share, fields = _field_count(lines, delimiter)
@@ -202,6 +216,74 @@ def _raise_not_numeric(
     )
 
 
+def _arrow_null_tokens() -> list[str]:
+    """``MISSING`` as pyarrow matches cells, exactly: each token in lower, upper and title
+    case, and ``NaN``/``N/A`` as people write them. A token in another case is not a number
+    to pyarrow either, so such a file goes to the Python parser, which reads it the same."""
+    tokens = {variant for token in MISSING
+              for variant in (token, token.upper(), token.title(), token.capitalize())}
+    return sorted(tokens | {"NaN", "N/a"})
+
+
+def _read_arrow(
+    path: Path, delimiter: str, header: bool, width: int, label: int | None,
+) -> tuple[np.ndarray, np.ndarray | None, tuple[str, ...] | None] | None:
+    """(X, y, classes) read by pyarrow, or None where its reading could differ from the
+    Python parser's (then that parser reads the file, and words any error)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.csv as pacsv
+    except ImportError:
+        return None
+    names = [f"c{j}" for j in range(width)]
+    types = {name: pa.float64() for name in names}
+    if label is not None:
+        types[names[label]] = pa.string()
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=int(header)),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types, null_values=_arrow_null_tokens(),
+                strings_can_be_null=False, include_columns=names),
+        )
+    except (pa.ArrowException, OSError):
+        return None  # a cell that is not a number, a ragged row, bad UTF-8 in a label...
+    if table.num_rows == 0:
+        return None
+    features = [j for j in range(width) if j != label]
+    nulls = [table.column(j).null_count for j in features]
+    if all(nulls):  # is some row empty (',,,'), which the Python parser would skip?
+        empty = pc.and_(*(pc.is_null(table.column(j)) for j in features)) if len(
+            features) > 1 else pc.is_null(table.column(features[0]))
+        if label is not None:
+            empty = pc.and_(empty, pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(
+                table.column(label))), 0))
+        if pc.any(empty).as_py():
+            return None
+    X = np.empty((table.num_rows, len(features)), dtype=np.float64)
+    for out, j in enumerate(features):
+        done = 0
+        for chunk in table.column(j).chunks:  # nulls become NaN
+            X[done:done + len(chunk), out] = chunk.to_numpy(zero_copy_only=False)
+            done += len(chunk)
+    if label is None:
+        return X, None, None
+    column = table.column(label)
+    values = column.unique()  # encoded once per distinct label: labels repeat
+    stripped = [value.strip() for value in values.to_pylist()]
+    if not all(stripped):
+        return None  # an empty label: the Python path names its line
+    try:
+        codes, classes = encode_labels(stripped, name=f"{path}: labels")
+    except DataError:
+        return None  # e.g. a label 1.5: the Python path names its row
+    index = pc.index_in(column, value_set=values).to_numpy(zero_copy_only=False)
+    return X, codes[index], classes
+
+
 def read_csv(
     path: Path,
     *,
@@ -215,12 +297,52 @@ def read_csv(
     one column has none), or force one character. ``notes`` of the result say which was used.
     """
     given = check_delimiter(delimiter)
-    delimiter = given or detect_delimiter(path)
+    sample = _sample_lines(path)
+    delimiter = given or _best_delimiter(sample)
     how = "given" if given else "detected"
     if delimiter is None:
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
         how = "none detected: one column"
     split = f"delimiter {delimiter_name(delimiter)} ({how})"
+    fast = _read_fast(path, sample, delimiter, header, label_column)
+    if fast is not None:
+        X, y, classes, names, label = fast
+    else:
+        X, y, classes, names, label = _read_python(path, delimiter, header, label_column, split)
+    notes = (f"{split}, {'a header row' if names else 'no header row'}, {len(X)} rows of "
+             f"{X.shape[1]} features" + ("" if label is None else " and a label column"),)
+    return RawData(X, notes=notes) if label is None else RawData(X, y, classes, notes)
+
+
+def _read_fast(path: Path, sample: list[str], delimiter: str, header: bool | None,
+               label_column: str | int | None):
+    """pyarrow's reading with the header and label column that the Python path would find
+    (decided on the first lines), or None."""
+    try:
+        rows = csv.reader(sample, delimiter=delimiter)
+        first = list(islice((row for row in rows if any(cell.strip() for cell in row)), 2))
+    except csv.Error:
+        return None
+    if not first or not sample[0].strip():
+        return None  # blank lines first: the header test and skip_rows could disagree
+    if header is None:
+        header = _looks_like_header(first)
+    names = [cell.strip() or f"column {i}" for i, cell in enumerate(first[0])] if header \
+        else None
+    width = len(first[0])
+    try:
+        label = label_index(label_column, names, width, path)
+    except DataError:
+        return None  # the Python path checks the rows first, then words the same error
+    if not split_label(width, label):
+        return None
+    read = _read_arrow(path, delimiter, bool(header), width, label)
+    return None if read is None else (*read, names, label)
+
+
+def _read_python(path: Path, delimiter: str, header: bool | None,
+                 label_column: str | int | None, split: str):
+    """The reference parser: Python's ``csv`` module and ``float``, with the errors."""
     rows, lines = _read_rows(path, delimiter)
     if not rows:
         raise DataError(f"{path} is empty: no rows to read")
@@ -247,14 +369,12 @@ def read_csv(
     if not features:
         raise DataError(f"{path} holds only the label column, no features")
     try:
-        table = np.array(rows, dtype=np.float64)  # the fast path: every cell is a number
+        table = np.array(rows, dtype=np.float64)  # every cell is a number
         X, labels = table[:, features], None if label is None else table[:, label]
     except ValueError:
         X = _to_float(rows, names, features, lines, path, delimiter)
         labels = None if label is None else [row[label].strip() for row in rows]
-    notes = (f"{split}, {'a header row' if names else 'no header row'}, {len(rows)} rows of "
-             f"{len(features)} features" + ("" if label is None else " and a label column"),)
     if labels is None:
-        return RawData(X, notes=notes)
+        return X, None, None, names, None
     y, classes = encode_labels(labels, name=f"{path}: labels")
-    return RawData(X, y, classes, notes)
+    return X, y, classes, names, label
