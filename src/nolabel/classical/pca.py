@@ -2,10 +2,11 @@
 
 Three solvers, all on whatever device the data lives on:
 
-- ``"covariance_eigh"``: eigendecomposition of the covariance matrix, computed in float64:
-  the data is centred block by block (never ``X^T X - n mean mean^T``, which cancels) and the
-  blocks' Gram matrices are summed, then ``eigh``. One pass over the data; the fastest exact
-  solver when ``n_samples >> n_features``.
+- ``"covariance_eigh"``: eigendecomposition of the covariance matrix, computed in float64
+  from the Gram matrix of the data (``centred_gram``: uncentred where that loses nothing of
+  float32's precision, else centred block by block), then ``eigh`` of the leading
+  eigenpairs only. One pass over the data; the fastest exact solver when
+  ``n_samples >> n_features``.
 - ``"full"``: a singular value decomposition of the centred data in float64. For tall data
   the SVD is taken of the ``R`` factor of a QR decomposition (the same singular values and
   right vectors, without ever forming the n x d left factor).
@@ -36,10 +37,10 @@ import math
 import numpy as np
 import scipy.linalg
 import torch
-from scipy.linalg import blas
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 
 from nolabel._device import resolve_device, resolve_seed, torch_generator
+from nolabel._matmul import matmul
 from nolabel._validation import (
     as_output,
     check_choice,
@@ -57,16 +58,9 @@ NORMALIZERS = ("auto", "QR", "LU", "none")
 _EPS = float(np.finfo(np.float64).eps)
 # Elements per row block (32 MiB in float64): bounds every (rows x width) temporary.
 _BLOCK_ELEMENTS = 1 << 22
-
-
-def matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """``a @ b``; CPU tensors go through numpy's BLAS, faster than torch's on the CPU here.
-
-    ``tensor.numpy()`` is a zero-copy view, so the CPU path costs no copies either.
-    """
-    if a.device.type == "cpu":
-        return torch.from_numpy(np.matmul(a.numpy(), b.numpy()))
-    return a @ b
+# Relative rounding error accepted in the Gram matrix of uncentred data (see centred_gram):
+# about 8 x float32's epsilon, the precision of float32 data itself.
+_GRAM_TOLERANCE = 1e-6
 
 
 def row_blocks(n_rows: int, row_elements: int):
@@ -87,23 +81,33 @@ def column_mean(X: torch.Tensor) -> torch.Tensor:
 
 
 def centred_gram(X: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
-    """``(X - mean)^T (X - mean)`` in float64, summed over centred row blocks.
+    """``(X - mean)^T (X - mean)`` in float64.
 
-    Each block's product is taken in X's float32 (a symmetric rank-k update on the CPU, half
-    the work of a matrix product) and added up in float64: relative error about 1e-6, that of
-    the float32 data itself, at float32 speed. Centring first avoids the cancellation of
-    ``X^T X - n mean mean^T``.
+    On the CPU, first as scikit-learn does: one symmetric rank-k product ``X^T X`` of the
+    uncentred data in X's precision (BLAS ``syrk`` through numpy, half the work of a matrix
+    product, no copy of X), then ``n mean mean^T`` subtracted in float64. That subtraction
+    cancels: an entry's rounding error grows by ``1 + mean_j^2 / var_j``, so when that
+    factor times X's machine epsilon exceeds ``_GRAM_TOLERANCE`` (data far from the origin
+    relative to its spread: not pixels, not standardised features) the product is taken again
+    on row blocks centred first, the exact way. Blocks' products are summed in float64.
     """
-    d = X.shape[1]
-    gram = np.zeros((d, d)) if X.device.type == "cpu" else torch.zeros(
-        d, d, dtype=torch.float64, device=X.device)
-    if X.device.type == "cpu":  # numpy throughout: interleaving torch ops slows BLAS here
-        data, offset = X.numpy(), mean.to(X.dtype).numpy()
-        syrk = blas.ssyrk if data.dtype == np.float32 else blas.dsyrk
-        for rows in row_blocks(X.shape[0], d):
-            gram += syrk(1.0, (data[rows] - offset).T)  # upper triangle of block^T block
-        return torch.from_numpy(np.triu(gram) + np.triu(gram, 1).T)
-    for rows in row_blocks(X.shape[0], d):
+    n, d = X.shape
+    if X.device.type == "cpu":  # numpy throughout: one BLAS thread pool in this loop
+        data, mean64 = X.numpy(), mean.numpy()
+        gram = (data.T @ data).astype(np.float64)  # numpy takes a.T @ a as syrk
+        gram -= n * np.outer(mean64, mean64)
+        spread, offset_sq = np.diagonal(gram), n * mean64 * mean64  # n var_j, n mean_j^2
+        # eps (1 + n mean^2 / (n var)) <= tolerance, without dividing by a zero variance.
+        if (np.finfo(data.dtype).eps * (spread + offset_sq) <= _GRAM_TOLERANCE * spread).all():
+            return torch.from_numpy(gram)
+        gram[:] = 0.0
+        offset = mean64.astype(data.dtype)
+        for rows in row_blocks(n, d):
+            block = data[rows] - offset
+            gram += block.T @ block
+        return torch.from_numpy(gram)
+    gram = torch.zeros(d, d, dtype=torch.float64, device=X.device)
+    for rows in row_blocks(n, d):
         block = X[rows] - mean.to(X.dtype)
         gram += (block.T @ block).double()
     return gram
