@@ -47,12 +47,31 @@ def test_data_is_read_in_blocks_never_whole(digits, tmp_path, monkeypatch):
     sizes = []
     read, take = RowSource.read, RowSource.take
     monkeypatch.setattr(RowSource, "read",
-                        lambda self, a, b: sizes.append(b - a) or read(self, a, b))
+                        lambda self, a, b, check=True: sizes.append(b - a) or read(self, a, b,
+                                                                                   check))
     monkeypatch.setattr(RowSource, "take",
                         lambda self, rows: sizes.append(len(rows)) or take(self, rows))
     _fit(path, block_size=300, init_size=200)
     assert sizes and max(sizes) <= 300
     assert sum(sizes) > 3 * len(digits)  # several passes, all of them in blocks
+
+
+def test_early_stop_waits_for_every_block_and_rows_are_checked_once(digits, tmp_path,
+                                                                   monkeypatch):
+    # A file sorted by cluster: stopping on the smoothed inertia of the first blocks would
+    # leave centres that never saw the rest, so the rule may stop only after a full pass.
+    order = np.argsort(KMeans(10, random_state=0).fit(digits).labels_, kind="stable")
+    path = tmp_path / "sorted.npy"
+    np.save(path, digits[order])
+    checked = []
+    read = RowSource.read
+    monkeypatch.setattr(RowSource, "read", lambda self, a, b, check=True: (
+        checked.append((a, check)) or read(self, a, b, check)))
+    model = _fit(path, block_size=300, batch_size=100, max_no_improvement=1)
+    blocks = -(-len(digits) // 300)
+    assert model.n_steps_ >= blocks * 3  # 3 batches per block: at least one full pass
+    validated = sorted(start for start, check in checked if check)
+    assert validated == list(range(0, len(digits), 300))  # each block validated once
 
 
 def test_bad_rows_are_named_by_their_row_in_the_whole_file(digits, tmp_path):

@@ -3,10 +3,14 @@
 The update is scikit-learn's ``MiniBatchKMeans``: each centre moves towards the mean of its
 batch points with a step of (batch count / all points it has seen so far), centres that
 attract almost nothing are moved onto random points, and fitting stops early when the
-smoothed batch inertia stops improving. What differs is how data is read: an epoch visits
-blocks of ``block_size`` rows in random order and draws batches inside each block, so a
-``.npy`` file (or a numpy memmap) is read block by block instead of row by random row, and
-only one block is ever in memory.
+smoothed batch inertia stops improving (the first batch's inertia, that of the initial
+centres, is left out of the average as scikit-learn does: it held the average up for a
+hundred batches). What differs is how data is read: an epoch visits blocks of
+``block_size`` rows in random order and draws batches inside each block, so a ``.npy`` file
+(or a numpy memmap) is read block by block instead of row by random row, and only one block
+is ever in memory. Because batches come from one block at a time, the early stop waits for
+the end of the first pass: in a file sorted by cluster, the first blocks alone would stop
+it with centres that never saw the rest.
 """
 
 from __future__ import annotations
@@ -38,18 +42,18 @@ class _Centers:
 
     def step(self, batch: torch.Tensor) -> tuple[float, float]:
         """One mini-batch update; returns (batch inertia per point, squared centre shift)."""
-        batch_sq = row_norms_sq(batch)
-        labels, distances = assign(batch, batch_sq, self.centers)
+        labels, distances = assign(batch, row_norms_sq(batch), self.centers)
         k = len(self.centers)
-        counts = torch.bincount(labels, minlength=k).double()
-        sums = torch.zeros_like(self.centers, dtype=torch.float64).index_add_(
-            0, labels, batch.double())
+        # Per-centre sums as one (k x rows) product in float32 (a batch is short), then
+        # combined with the running means in float64.
+        one_hot = torch.zeros(k, batch.shape[0], dtype=batch.dtype, device=batch.device)
+        one_hot[labels, torch.arange(batch.shape[0], device=batch.device)] = 1.0
+        sums = (one_hot @ batch).double()
+        counts = one_hot.sum(1).double()
         new_weights = self.weights + counts
-        moved = counts > 0
         old = self.centers.double()
-        updated = old.clone()
-        updated[moved] = (old[moved] * self.weights[moved, None] + sums[moved]) / (
-            new_weights[moved, None])
+        updated = (old * self.weights[:, None] + sums) / new_weights.clamp_min(1.0)[:, None]
+        updated = torch.where((counts > 0)[:, None], updated, old)
         shift = float((updated - old).square().sum())
         self.centers = updated.to(self.centers.dtype)
         self.weights = new_weights
@@ -84,7 +88,7 @@ class MiniBatchKMeans(KMeans):
         lowest inertia on another sample is kept. ``"auto"``: 1 for k-means++, 3 for random.
     init_size : rows sampled for initialisation (default ``3 * batch_size``).
     max_no_improvement : stop after this many batches without improvement of the smoothed
-        batch inertia (``None`` never stops early on it).
+        batch inertia, once every block has been read (``None`` never stops early on it).
     tol : stop when the squared centre shift of a batch, relative to the data's mean
         variance (measured on the initialisation sample), falls below this (0 disables).
     reassignment_ratio : centres that absorbed fewer than this fraction of the busiest
@@ -129,48 +133,62 @@ class MiniBatchKMeans(KMeans):
         return n_init
 
     def _initialise(self, source: RowSource, n_init: int, generator: torch.Generator):
-        size = self.init_size or 3 * self.batch_size
-        size = max(size, self.n_clusters)
+        """(centres, the sample they were seeded on): the best of ``n_init`` seedings on
+        samples of ``init_size`` rows, judged by the inertia of another sample (drawn only
+        when there is a choice: reading random rows of a file is the costly part)."""
+        size = max(self.init_size or 3 * self.batch_size, self.n_clusters)
         best, best_inertia = None, np.inf
         for _ in range(n_init):
             sample = _sample_rows(source, size, generator)
-            validation = _sample_rows(source, size, generator)
             centers = self._initial_centers(sample, row_norms_sq(sample), generator)
+            if n_init == 1:
+                return centers, sample
+            validation = _sample_rows(source, size, generator)
             _, distances = assign(validation, row_norms_sq(validation), centers)
             inertia = finite_inertia(float(distances.double().sum()))
             if inertia < best_inertia:
-                best, best_inertia, variance = centers, inertia, sample.var(0).mean()
-        return best, float(variance)
+                best, best_inertia = (centers, sample), inertia
+        return best
 
     def fit(self, X, y=None) -> MiniBatchKMeans:
         device = resolve_device(self.device)
         source = RowSource(X, device)
         n_init = self._check_minibatch_params(source.n_samples)
         generator = torch_generator(resolve_seed(self.random_state))
-        start, variance = self._initialise(source, n_init, generator)
+        start, sample = self._initialise(source, n_init, generator)
         state = _Centers(start)
-        tol = self.tol * variance
+        tol = self.tol * float(sample.var(0).mean()) if self.tol > 0 else 0.0
         smoothed, best, stale, steps = None, np.inf, 0, 0
         alpha = min(1.0, 2.0 * self.batch_size / (source.n_samples + 1))
+        n_blocks = (source.n_samples + self.block_size - 1) // self.block_size
+        # Rows are validated on the first pass only; a read-only array (a memmap) is
+        # validated, and so copied, on every read: torch refuses read-only memory.
+        always_check = isinstance(X, np.ndarray) and not X.flags.writeable
         stopped = False
-        for epoch in range(1, self.max_iter + 1):  # noqa: B007 - reported after the loop
-            order = torch.randperm((source.n_samples + self.block_size - 1) // self.block_size,
-                                   generator=generator)
+        for epoch in range(1, self.max_iter + 1):
+            order = torch.randperm(n_blocks, generator=generator)
             for block_index in order.tolist():
                 first = block_index * self.block_size
-                block = source.read(first, min(first + self.block_size, source.n_samples))
+                block = source.read(first, min(first + self.block_size, source.n_samples),
+                                    check=epoch == 1 or always_check)
                 rows = torch.randperm(block.shape[0], generator=generator).to(device)
                 for offset in range(0, block.shape[0], self.batch_size):
-                    inertia, shift = state.step(block[rows[offset:offset + self.batch_size]])
+                    batch = torch.index_select(block, 0, rows[offset:offset + self.batch_size])
+                    inertia, shift = state.step(batch)
                     steps += 1
+                    if tol > 0 and shift <= tol:
+                        stopped = True
+                        break
+                    if steps == 1:
+                        continue  # the initial centres' inertia would hold the average up
                     smoothed = inertia if smoothed is None else (
                         smoothed * (1 - alpha) + inertia * alpha)
                     if smoothed < best:
                         best, stale = smoothed, 0
                     else:
                         stale += 1
-                    if (self.max_no_improvement is not None
-                            and stale >= self.max_no_improvement) or (tol > 0 and shift <= tol):
+                    if (epoch > 1 and self.max_no_improvement is not None
+                            and stale >= self.max_no_improvement):
                         stopped = True
                         break
                 if stopped:
@@ -178,11 +196,13 @@ class MiniBatchKMeans(KMeans):
                 state.reassign_starved(block, self.reassignment_ratio, generator)
             if stopped:
                 break
+            if self.max_no_improvement is not None and stale >= self.max_no_improvement:
+                break  # the smoothed inertia stalled during the first pass
         self.n_iter_ = epoch
         self.n_steps_ = steps
         self.cluster_centers_ = state.centers.cpu().numpy()
         self.n_features_in_ = source.n_features
-        labels, inertia = self._label_all(source)
+        labels, inertia = self._label_all(source, check=(epoch == 1 and stopped) or always_check)
         self.labels_, self.inertia_ = labels, inertia
         return self
 
@@ -208,10 +228,12 @@ class MiniBatchKMeans(KMeans):
         self.labels_, self.inertia_ = self._label_all(source)
         return self
 
-    def _label_all(self, source: RowSource) -> tuple[np.ndarray, float]:
+    def _label_all(self, source: RowSource, check: bool = True) -> tuple[np.ndarray, float]:
+        """Labels and inertia of every row; ``check`` validates rows not yet validated."""
         centers = torch.from_numpy(self.cluster_centers_).to(source.device)
         labels, inertia = [], 0.0
-        for _, block in source.blocks(self.block_size):
+        for start in range(0, source.n_samples, self.block_size):
+            block = source.read(start, min(start + self.block_size, source.n_samples), check)
             block_labels, distances = assign(block, row_norms_sq(block), centers)
             labels.append(block_labels.cpu())
             inertia += float(distances.double().sum())
