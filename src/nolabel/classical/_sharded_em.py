@@ -81,13 +81,16 @@ def hard_statistics(shard: Shard, offset: torch.Tensor, means: torch.Tensor,
 
 
 def em_pass(shard: Shard, offset: torch.Tensor, params, covariance_type: str,
-            e_step) -> Statistics:
-    """E-step on every block; statistics and total log-likelihood over all processes."""
+            e_step, exact: bool = True) -> Statistics:
+    """E-step on every block; statistics and total log-likelihood over all processes.
+    ``exact`` False takes the E-step's products in float32, as ``GaussianMixture`` does in
+    memory (the statistics stay float64)."""
     weights, means, precisions_chol = params
     stats = Statistics(*means.shape, covariance_type, shard.device)
     for block in shard.blocks(torch.float64):
         block = block - offset
-        log_density, log_resp = e_step(block, weights, means, precisions_chol, covariance_type)
+        log_density, log_resp = e_step(block if exact else block.float(), weights, means,
+                                       precisions_chol, covariance_type)
         stats.log_likelihood += log_density.sum()
         stats.add(block, log_resp.exp())
     stats.total(shard)
