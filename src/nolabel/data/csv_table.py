@@ -228,8 +228,9 @@ def _arrow_null_tokens() -> list[str]:
 def _read_arrow(
     path: Path, delimiter: str, header: bool, width: int, label: int | None,
 ) -> tuple[np.ndarray, np.ndarray | None, tuple[str, ...] | None] | None:
-    """(X, y, classes) read by pyarrow, or None where its reading could differ from the
-    Python parser's (then that parser reads the file, and words any error)."""
+    """(X, y, classes) read by pyarrow, X in float32 (the Python parser's float64, rounded as
+    the loader rounds it), or None where its reading could differ from the Python parser's
+    (then that parser reads the file, and words any error)."""
     try:
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -263,12 +264,17 @@ def _read_arrow(
                 table.column(label))), 0))
         if pc.any(empty).as_py():
             return None
-    X = np.empty((table.num_rows, len(features)), dtype=np.float64)
+    # float32 straight away (what the loader keeps), unless a finite value would overflow
+    # it: then the loader's own conversion names that value.
+    X = np.empty((table.num_rows, len(features)), dtype=np.float32)
     for out, j in enumerate(features):
-        done = 0
-        for chunk in table.column(j).chunks:  # nulls become NaN
-            X[done:done + len(chunk), out] = chunk.to_numpy(zero_copy_only=False)
-            done += len(chunk)
+        column = table.column(j).to_numpy()  # float64, nulls as NaN
+        with np.errstate(over="ignore"):
+            narrow = column.astype(np.float32)
+        if not np.isfinite(narrow.sum(dtype=np.float64)) and bool(
+                (np.isinf(narrow) & np.isfinite(column)).any()):
+            return None
+        X[:, out] = narrow
     if label is None:
         return X, None, None
     column = table.column(label)
