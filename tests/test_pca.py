@@ -126,6 +126,29 @@ def test_every_power_iteration_normaliser_finds_the_leading_components(digits, n
     np.testing.assert_allclose(ours.components_, exact.components_, atol=1e-3)
 
 
+@pytest.mark.parametrize("oversamples, gram", [(10, True), (1, False)])
+def test_randomized_on_the_gram_matrix_or_on_the_data(digits, monkeypatch, oversamples, gram):
+    # 64 features: with 5 + 10 directions and 2 iterations the Gram matrix is cheaper than
+    # the products with the data (64 < 2 * 5 * 15); with 5 + 1 it is not (64 >= 2 * 5 * 6).
+    from nolabel.classical import pca as module
+
+    calls, original = [], module.centred_gram
+    monkeypatch.setattr(module, "centred_gram", lambda *a: calls.append(1) or original(*a))
+    ours = PCA(5, svd_solver="randomized", iterated_power=2, n_oversamples=oversamples,
+               random_state=0, device="cpu").fit(digits)
+    assert bool(calls) == gram
+    exact = _sklearn(digits, 5, "full")
+    # One oversample and two iterations on the data are rough; on the Gram matrix the same
+    # two iterations are powers of X^T X, and Rayleigh-Ritz sharpens them further.
+    kept, rtol = (5, 1e-3) if gram else (3, 3e-2)
+    np.testing.assert_allclose(ours.explained_variance_[:kept],
+                               exact.explained_variance_[:kept], rtol=rtol)
+    assert ours.noise_variance_ == pytest.approx(exact.noise_variance_, rel=rtol)
+    if gram:
+        np.testing.assert_allclose(np.abs(ours.components_ @ exact.components_.T), np.eye(5),
+                                   atol=2e-2)
+
+
 def test_randomized_is_seeded(digits):
     first = PCA(8, svd_solver="randomized", iterated_power=1, random_state=3,
                 device="cpu").fit(digits)

@@ -12,8 +12,11 @@ Three solvers, all on whatever device the data lives on:
   right vectors, without ever forming the n x d left factor).
 - ``"randomized"``: Halko, Martinsson & Tropp's range finder (2011, algorithms 4.3/4.4) on the
   centred data in float32, with ``iterated_power`` power iterations normalised by LU or QR,
-  then an SVD of the small projected matrix in float64. Seeded: the same ``random_state``
-  gives the same components on the same device.
+  then an SVD of the small projected matrix in float64. On tall data with few features
+  (``n_features < 2 (2 iterated_power + 1) (n_components + n_oversamples)``) the same
+  iterations run on the float64 Gram matrix, cheaper there than the products with the data,
+  followed by Rayleigh-Ritz. Seeded: the same ``random_state`` gives the same components on
+  the same device.
 
 ``"auto"`` follows scikit-learn's rule: ``covariance_eigh`` when ``n_features <= 1000`` and
 ``n_samples >= 10 * n_features``, else ``full`` for small data or a fractional
@@ -311,9 +314,6 @@ class PCA(Persistable, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
     def _fit_randomized(self, data, mean, k):
         n, d = data.shape
-        centred = data - mean.to(data.dtype)
-        total = sum(float(centred[rows].double().square_().sum())
-                    for rows in row_blocks(n, d)) / (n - 1)
         size = min(k + self.n_oversamples, n, d)
         n_iter = self.iterated_power
         if n_iter == "auto":
@@ -322,7 +322,21 @@ class PCA(Persistable, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         if normalizer == "auto":
             normalizer = "none" if n_iter <= 2 else "LU"
         generator = torch_generator(resolve_seed(self.random_state))
-        M = centred if n >= d else centred.T  # the range finder works on the shorter side
+        if n >= d and d < 2 * (2 * n_iter + 1) * size:
+            # Tall data with few features: the Gram matrix (n d^2 flops, one symmetric
+            # product) costs less than the power iterations' 2 (2 n_iter + 1) products of
+            # n d size flops each, and the same randomized subspace iteration run on it, in
+            # float64, finds the leading right singular vectors at least as well.
+            gram = centred_gram(data, mean)
+            Q = randomized_range(gram, size, n_iter, normalizer, generator)
+            eigenvalues, rotation = torch.linalg.eigh(Q.T @ gram @ Q)  # Rayleigh-Ritz
+            order = eigenvalues.flip(0)[:k].clamp_min(0.0)
+            components = (Q @ rotation.flip(1)).T
+            return order / (n - 1), components[:k], float(torch.trace(gram)) / (n - 1)
+        centred = data - mean.to(data.dtype)
+        total = sum(float(centred[rows].double().square_().sum())
+                    for rows in row_blocks(n, d)) / (n - 1)
+        M = centred if n >= d else centred.T
         Q = randomized_range(M, size, n_iter, normalizer, generator)
         B = matmul(M.T, Q).T.double()  # Q^T M
         u_hat, singular, vt = torch.linalg.svd(B, full_matrices=False)
