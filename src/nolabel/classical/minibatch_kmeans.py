@@ -15,8 +15,6 @@ it with centres that never saw the rest.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 
@@ -26,15 +24,6 @@ from nolabel._validation import check_float, check_int, check_is_fitted, check_n
 from nolabel.classical._kmeans_core import assign, finite_inertia, row_norms_sq
 from nolabel.classical.kmeans import KMeans
 from nolabel.registry import register
-
-
-def _sampler(X, source: RowSource) -> RowSource:
-    """Where random rows are read from: a ``.npy`` path through a memory map, which pages in
-    only those rows (reading them one by one from the file cost 20 µs a row, more than a
-    pass over the blocks); the map is dropped after seeding, so its pages do not stay."""
-    if isinstance(X, str | Path):  # ``source`` has checked the file's header and size
-        return RowSource(np.load(X, mmap_mode="r"), source.device)
-    return source
 
 
 def _sample_rows(source: RowSource, count: int, generator: torch.Generator) -> torch.Tensor:
@@ -166,7 +155,7 @@ class MiniBatchKMeans(KMeans):
         source = RowSource(X, device)
         n_init = self._check_minibatch_params(source.n_samples)
         generator = torch_generator(resolve_seed(self.random_state))
-        start, sample = self._initialise(_sampler(X, source), n_init, generator)
+        start, sample = self._initialise(source, n_init, generator)
         state = _Centers(start)
         tol = self.tol * float(sample.var(0).mean()) if self.tol > 0 else 0.0
         smoothed, best, stale, steps = None, np.inf, 0, 0
