@@ -483,6 +483,7 @@ def main() -> None:
     wanted = set(args.only or everything)
     path = RESULTS / "classical.json"
     results: dict = json.loads(path.read_text()) if args.only and path.exists() else {}
+    results.pop("threads", None)  # one count for the whole run: now per section, in "measured"
     results.update({"data": "fashion-mnist train+test 70k x 784 (PCA-50 / PCA-10 for GMM, "
                             "DBSCAN, KDE)", "repeats": args.repeats,
                     "versions": {"torch": torch.__version__, "sklearn": sklearn.__version__}})

@@ -76,9 +76,10 @@ def _rows_per_block(width: int) -> int:
     return max(1, _BLOCK_ELEMENTS // width)
 
 
-def _weighted_covariances(X: torch.Tensor, resp: torch.Tensor, nk: torch.Tensor,
+def _weighted_covariances(X: torch.Tensor, by_component: torch.Tensor, nk: torch.Tensor,
                           means: torch.Tensor) -> torch.Tensor:
     """sum_i resp[i, k] (x_i - m_k)(x_i - m_k)^T / nk[k] for every component, (k, d, d),
+    from the responsibilities laid out by component (``by_component`` = resp^T, contiguous),
     float64, from products in X's dtype (rows centred on their component first, so float32
     rounds each entry by about 1e-7 of the largest variance).
 
@@ -88,7 +89,6 @@ def _weighted_covariances(X: torch.Tensor, resp: torch.Tensor, nk: torch.Tensor,
     """
     k, d = means.shape
     covariances = torch.empty(k, d, d, dtype=torch.float64, device=X.device)
-    by_component = resp.T.contiguous()
     buffer = torch.empty_like(X)  # reused: fresh allocations this size cost page faults
     centres = means.to(X.dtype)
     for j in range(k):
@@ -105,10 +105,11 @@ def _estimate_parameters(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """M-step: responsibility mass, means and covariances (scikit-learn's formulas); with
     ``X32``, X in float32, full covariances take their products from it."""
-    nk = resp.sum(0) + 10 * _EPS
-    means = (resp.T.contiguous() @ X) / nk[:, None]
+    by_component = resp.T.contiguous()
+    nk = by_component.sum(1) + 10 * _EPS
+    means = (by_component @ X) / nk[:, None]
     if covariance_type == "full":
-        covariances = _weighted_covariances(X if X32 is None else X32, resp, nk, means)
+        covariances = _weighted_covariances(X if X32 is None else X32, by_component, nk, means)
         covariances.diagonal(dim1=1, dim2=2).add_(reg_covar)
     elif covariance_type == "tied":
         covariances = (X.T @ X - (nk * means.T) @ means) / nk.sum()
@@ -211,9 +212,10 @@ def _e_step(
     covariance_type: str,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-sample log-density and log-responsibilities."""
-    weighted = _log_gaussian_prob(X, means, precisions_chol, covariance_type) + weights.log()
+    weighted = _log_gaussian_prob(X, means, precisions_chol, covariance_type).add_(
+        weights.log())
     log_density = torch.logsumexp(weighted, dim=1)
-    return log_density, weighted - log_density[:, None]
+    return log_density, weighted.sub_(log_density[:, None])
 
 
 @register("gmm", "Gaussian mixture by EM (full/tied/diag/spherical covariances) on CPU/GPU")
