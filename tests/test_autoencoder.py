@@ -82,3 +82,41 @@ def test_misuse_gets_clear_errors(fitted, images):
         fitted.inverse_transform(np.zeros((2, 2), np.float32))
     with pytest.raises(DataError, match="at least 2"):
         AutoEncoder(epochs=1).fit(images[:1])
+
+
+def planted_outliers(seed=0, n=400, n_outliers=20, d=12):
+    """A standardised table whose rows lie near a 3-dimensional subspace, with
+    ``n_outliers`` rows off it and three times as spread (tabular anomalies are often both);
+    labels 1 for the planted rows."""
+    rng = np.random.default_rng(seed)
+    mixing = rng.normal(size=(3, d))
+    inliers = rng.normal(size=(n, 3)) @ mixing + 0.1 * rng.normal(size=(n, d))
+    outliers = 3 * rng.normal(size=(n_outliers, d)) * inliers.std(0)
+    X = np.vstack([inliers, outliers])
+    X = (X - X.mean(0)) / X.std(0)
+    return X.astype(np.float32), np.r_[np.zeros(n), np.ones(n_outliers)]
+
+
+def test_defaults_flag_planted_outliers_in_a_standardised_table():
+    from sklearn.metrics import roc_auc_score
+
+    X, y = planted_outliers()
+    model = AutoEncoder(random_state=0).fit(X)
+    # sizes from the 12 features: one hidden layer of 6, a code of 3, tanh
+    assert (model.latent_dim_, model.hidden_dims_, model.activation_) == (3, (6,), "tanh")
+    assert model.latent_dim is None and model.hidden_dims is None  # stored as given
+    assert roc_auc_score(y, -model.score_samples(X)) > 0.95
+
+
+def test_default_sizes_follow_the_number_of_features(images, tmp_path):
+    wide = AutoEncoder(epochs=1, random_state=0).fit(images)  # 64 pixels: image sizes
+    assert (wide.latent_dim_, wide.hidden_dims_, wide.activation_) == (10, (256, 128), "relu")
+    narrow = AutoEncoder(epochs=1, random_state=0).fit(np.eye(5, 3, dtype=np.float32))
+    assert (narrow.latent_dim_, narrow.hidden_dims_) == (2, (4,))  # the code stays below d
+    given = AutoEncoder(4, hidden_dims=(8, 8), activation="elu", epochs=1).fit(images)
+    assert (given.latent_dim_, given.hidden_dims_, given.activation_) == (4, (8, 8), "elu")
+    narrow.save(tmp_path / "narrow")
+    loaded = load_model(tmp_path / "narrow")
+    assert (loaded.latent_dim_, loaded.hidden_dims_) == (2, (4,))
+    assert np.allclose(loaded.transform(np.eye(5, 3, dtype=np.float32)),
+                       narrow.transform(np.eye(5, 3, dtype=np.float32)))

@@ -160,3 +160,39 @@ def test_learned_variance_has_a_floor(digits):
         net.logvar.fill_(-50.0)
     assert np.isfinite(model.score_samples(X[:5])).all()
     assert float(net.log_likelihood(torch.zeros(1, 64), torch.zeros(1, 64))) < 64 * 5.0
+
+
+def test_defaults_flag_planted_outliers_in_a_standardised_table():
+    """At its defaults a VAE takes a standardised table (Gaussian likelihood, sizes from the
+    12 features) and its log-likelihood ranks rows off the data's subspace lowest."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    inliers = rng.normal(size=(400, 3)) @ rng.normal(size=(3, 12))
+    inliers += 0.1 * rng.normal(size=inliers.shape)
+    outliers = 3 * rng.normal(size=(20, 12)) * inliers.std(0)
+    X = np.vstack([inliers, outliers])
+    X = ((X - X.mean(0)) / X.std(0)).astype(np.float32)
+    y = np.r_[np.zeros(400), np.ones(20)]
+    model = VAE(random_state=0).fit(X)
+    assert model.likelihood_ == "gaussian"
+    assert (model.latent_dim_, model.hidden_dims_, model.activation_) == (3, (24, 12), "tanh")
+    assert roc_auc_score(y, -model.score_samples(X)) > 0.95
+    # the same table rescaled into [0, 1] gets a Bernoulli
+    unit = (X - X.min(0)) / (X.max(0) - X.min(0))
+    assert VAE(epochs=1, random_state=0).fit(unit).likelihood_ == "bernoulli"
+
+
+def test_default_sizes_follow_the_data(digits, tmp_path):
+    X = digits[0]  # 64 pixels: the image sizes
+    wide = VAE(epochs=1, random_state=0).fit(X)
+    assert (wide.latent_dim_, wide.hidden_dims_, wide.activation_) == (10, (512, 256), "relu")
+    assert wide.sample(2).shape == (2, 64)
+    conv = VAE(architecture="conv", channels=(4,), epochs=1).fit(X[:64, :16].reshape(-1, 1, 4, 4))
+    assert (conv.latent_dim_, conv.activation_) == (10, "relu")  # 16 pixels, still an image
+    narrow = VAE(epochs=1, random_state=0).fit(X[:, :20])
+    assert (narrow.latent_dim_, narrow.hidden_dims_) == (5, (40, 20))
+    path = narrow.save(tmp_path / "narrow")
+    loaded = load_model(path)
+    assert (loaded.latent_dim_, loaded.hidden_dims_, loaded.activation_) == (5, (40, 20), "tanh")
+    np.testing.assert_allclose(loaded.transform(X[:5, :20]), narrow.transform(X[:5, :20]))
