@@ -1,4 +1,5 @@
 import gzip
+import math
 import warnings
 
 import numpy as np
@@ -71,13 +72,46 @@ def test_lower_bound_never_decreases(request, dataset, covariance_type):
 
 
 def _e_step_dtypes(monkeypatch):
-    """Record the dtype of the data every in-memory E-step of a fit sees."""
+    """Record the dtype of the data every in-memory E-step of a fit sees (full covariances
+    take their EM steps through the pruned E-step)."""
     from nolabel.classical import gmm
 
-    seen, e_step = [], gmm._e_step
+    seen, e_step, pruned = [], gmm._e_step, gmm._PrunedEStep.__call__
     monkeypatch.setattr(gmm, "_e_step", lambda X, *args: seen.append(X.dtype) or e_step(
         X, *args))
+    monkeypatch.setattr(gmm._PrunedEStep, "__call__", lambda self, X, *args: seen.append(
+        X.dtype) or pruned(self, X, *args))
     return seen
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_pruned_e_steps_skip_only_negligible_pairs(digits, monkeypatch):
+    # Every EM step of a full-covariance fit against the dense E-step on the same parameters:
+    # the same log-densities, and a skipped pair's true responsibility below e^-50.
+    from nolabel.classical import gmm
+
+    checks, pruned = [], gmm._PrunedEStep.__call__
+
+    def compare(self, X, weights, means, factors):
+        log_density, log_resp = pruned(self, X, weights, means, factors)
+        dense_density, dense_resp = gmm._e_step(X, weights, means, factors, "full")
+        skipped = torch.isinf(log_resp)
+        gap = (log_density - dense_density).abs().max()
+        # float32 steps round the gathered and the dense products differently (~1e-7 of a
+        # distance); float64 steps agree to rounding.
+        checks.append((float(gap) / (1e-4 if X.dtype == torch.float32 else 1e-9),
+                       float(dense_resp[skipped].max()) if skipped.any() else -math.inf,
+                       float(skipped.double().mean())))
+        return log_density, log_resp
+
+    monkeypatch.setattr(gmm._PrunedEStep, "__call__", compare)
+    X = np.concatenate([digits, digits[:, ::-1] * 0.5 + 3])  # 20 clusters, well apart
+    GaussianMixture(20, covariance_type="full", means_init=X[::180][:20], max_iter=40,
+                    tol=1e-8, device="cpu").fit(X)
+    assert len(checks) > 10
+    assert max(gap for gap, _, _ in checks) < 1
+    assert max(worst for _, worst, _ in checks) < -50
+    assert max(share for _, _, share in checks[5:]) > 0.5  # most pairs are skipped
 
 
 def test_float32_e_steps_agree_with_float64_and_are_confirmed(digits, monkeypatch):

@@ -67,6 +67,9 @@ _FLOAT32_AGREEMENT = 1e-6
 _FLOAT32_TYPES = ("full", "tied")  # diagonal and spherical E-steps are cheap in float64
 # Responsibilities below this leave a component's weighted sums unchanged in float64.
 _NEGLIGIBLE_RESP = 1e-20
+# A pair whose log w_j N(x | j) is provably this far below its sample's log-density has a
+# responsibility below e^-50 < _NEGLIGIBLE_RESP: full-covariance E-steps skip it.
+_PRUNE_NATS = 50.0
 # First diagonal jitter tried on a covariance that is not positive definite, relative to the
 # data's mean feature variance; multiplied by 10 until the Cholesky factorisation succeeds.
 _JITTER = 1e-6
@@ -218,6 +221,74 @@ def _e_step(
     return log_density, weighted.sub_(log_density[:, None])
 
 
+class _PrunedEStep:
+    """E-steps of one full-covariance fit that skip the (sample, component) pairs whose
+    responsibility is provably below e^-50 (< 2e-22): the M-step ignores anything below
+    1e-20, and the log-likelihood changes by less than float64's rounding.
+
+    Every pair keeps a lower bound ``low`` on its Mahalanobis distance ||L^T (x - m)||
+    (precision = L L^T). When a component moves from (m0, L0) to (m, L), no distance
+    shrinks below ``s * old - t``, where s is the smallest singular value of L^T L0^-T and
+    t = ||L^T (m - m0)||. So ``c_j - low^2 / 2`` (c_j: log weight + log-determinant) bounds
+    log w_j N(x | j) from above; a pair is computed only when that bound is within 50 nats
+    of the exact value of the sample's most promising component, which bounds the sample's
+    log-density from below. Near convergence the components move little, and each sample is
+    computed against one or two components instead of all of them. Per-component arrays
+    are (components, samples), so that one component's samples are contiguous.
+    """
+
+    def __init__(self) -> None:
+        self.low: torch.Tensor | None = None  # (k, n) float32
+        self.previous: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def __call__(self, X, weights, means, factors):
+        n, d = X.shape
+        k = len(means)
+        const = (weights.log() + factors.diagonal(dim1=1, dim2=2).log().sum(1)
+                 - 0.5 * d * math.log(2 * math.pi))
+        weighted = None
+        if self.previous is not None:
+            old_means, old_factors = self.previous
+            ratio = torch.linalg.solve_triangular(old_factors, factors, upper=True)
+            shrink = torch.linalg.svdvals(ratio)[:, -1] * (1 - 1e-6)
+            shift = torch.einsum("ja,jab->jb", means - old_means, factors).norm(dim=1)
+            self.low.mul_(shrink.float()[:, None]).sub_((shift * (1 + 1e-6)).float()[:, None])
+            self.low.clamp_min_(0.0)
+            bound = const.float()[:, None] - 0.5 * self.low.square()
+            own = torch.zeros(k, n, dtype=torch.bool, device=X.device)
+            own[bound.argmax(0), torch.arange(n, device=X.device)] = True
+            weighted = torch.full((k, n), -math.inf, dtype=torch.float64, device=X.device)
+            self._exact(X, own, means, factors, const, weighted)
+            floor = weighted.max(0).values  # exact values: a lower bound on each log-density
+            candidates = (bound >= (floor - _PRUNE_NATS).float()) & ~own
+            if int(candidates.sum()) + n <= 0.5 * n * k:
+                self._exact(X, candidates, means, factors, const, weighted)
+            else:  # most pairs: one product with every component is cheaper
+                weighted = None
+        if weighted is None:
+            log_prob = _log_gaussian_prob(X, means, factors, "full").T
+            self.low = (const[:, None] - weights.log()[:, None] - log_prob).mul_(2.0).clamp_min_(
+                0.0).sqrt_().float().mul_(1 - 1e-5)
+            weighted = log_prob.add_(weights.log()[:, None])
+        self.previous = (means, factors)
+        log_density = torch.logsumexp(weighted, dim=0)
+        return log_density, weighted.sub_(log_density).T
+
+    def _exact(self, X, mask, means, factors, const, weighted) -> None:
+        """log w_j N(x | j) of the pairs in ``mask`` into ``weighted``, bounds made exact."""
+        buffer = torch.empty_like(X)  # gathered rows of one component at a time
+        shifted = torch.einsum("ja,jab->jb", means, factors).to(X.dtype)
+        for j in range(len(means)):
+            rows = torch.nonzero(mask[j]).flatten()
+            if not rows.numel():
+                continue
+            block = torch.index_select(X, 0, rows, out=buffer[:rows.numel()])
+            projected = torch.addmm(shifted[j], block, factors[j].to(X.dtype), beta=-1)
+            mahalanobis = projected.square_().sum(1).double()
+            weighted[j].index_copy_(0, rows, const[j] - 0.5 * mahalanobis)
+            self.low[j].index_copy_(0, rows, mahalanobis.sqrt().float().mul_(1 - 1e-5))
+
+
 @register("gmm", "Gaussian mixture by EM (full/tied/diag/spherical covariances) on CPU/GPU")
 class GaussianMixture(Persistable, DensityMixin, BaseEstimator):
     """Gaussian mixture model fitted by EM, with scikit-learn's parameters and attributes.
@@ -361,11 +432,16 @@ class GaussianMixture(Persistable, DensityMixin, BaseEstimator):
             means = means_init.clone()
         precisions_chol = _precisions_cholesky(covariances, self.covariance_type, scale)
 
+        pruned = _PrunedEStep() if self.covariance_type == "full" else None
+
         def step(params, exact):
-            low = None if exact else X32
-            log_density, log_resp = _e_step(X if exact else X32, *params[:2], params[3],
-                                            self.covariance_type)
-            return (self._m_step(X, log_resp.exp(), log_density, scale, low),
+            data = X if exact else X32
+            if pruned is not None:
+                log_density, log_resp = pruned(data, params[0], params[1], params[3])
+            else:
+                log_density, log_resp = _e_step(data, *params[:2], params[3],
+                                                self.covariance_type)
+            return (self._m_step(X, log_resp.exp(), log_density, scale, None if exact else X32),
                     float(log_density.mean()))
 
         def confirm(params):  # the float64 mean log-likelihood of these parameters
