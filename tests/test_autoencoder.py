@@ -120,3 +120,9 @@ def test_default_sizes_follow_the_number_of_features(images, tmp_path):
     assert (loaded.latent_dim_, loaded.hidden_dims_) == (2, (4,))
     assert np.allclose(loaded.transform(np.eye(5, 3, dtype=np.float32)),
                        narrow.transform(np.eye(5, 3, dtype=np.float32)))
+
+
+def test_an_int_is_one_hidden_layer(images):
+    """What ``--param hidden_dims=32`` gives now that the default is None."""
+    model = AutoEncoder(4, hidden_dims=32, epochs=1, random_state=0).fit(images)
+    assert model.hidden_dims_ == (32,) and model.hidden_dims == 32

@@ -29,6 +29,7 @@ from nolabel._validation import (
     Constraints,
     Float,
     Int,
+    OneOf,
     Optional,
     Sizes,
     as_output,
@@ -135,7 +136,7 @@ class _AutoEncoderBase(NeuralTransformer, NeuralEstimator):
     _parameter_constraints: ClassVar[Constraints] = {
         "latent_dim": Optional(Int()), "likelihood": Choice("gaussian", "bernoulli"),
         "noise": Choice(*NOISES), "noise_level": Float(0.0),
-        "activation": Choice("auto", *ACTIVATIONS), "hidden_dims": Optional(Sizes()),
+        "activation": Choice("auto", *ACTIVATIONS), "hidden_dims": Optional(OneOf(Sizes(), Int())),
         "channels": Sizes(1, "convolution stage"), "batch_norm": Bool(),
         "layer_weight": Float(0.0), "augment": Bool(),
     }
@@ -237,7 +238,7 @@ class AutoEncoder(_AutoEncoderBase):
     ----------
     latent_dim : size of the code; ``None``: from the data, as above.
     hidden_dims : hidden layer sizes of the encoder (the decoder mirrors them); ``None``: from
-        the data, as above.
+        the data, as above; an int is one layer (``--param hidden_dims=32``).
     activation : ``"auto"`` (as above), ``"relu"``, ``"leaky_relu"``, ``"elu"``, ``"tanh"``,
         ``"gelu"``.
     likelihood : the observation model, whose negative log-likelihood is the reconstruction
@@ -261,7 +262,7 @@ class AutoEncoder(_AutoEncoderBase):
         self,
         latent_dim: int | None = None,
         *,
-        hidden_dims: Sequence[int] | None = None,
+        hidden_dims: Sequence[int] | int | None = None,
         activation: str = "auto",
         likelihood: str = "gaussian",
         noise: str | None = None,
@@ -305,7 +306,7 @@ class AutoEncoder(_AutoEncoderBase):
         table = n_features < IMAGE_FEATURES
         self.latent_dim_ = int(self.latent_dim if self.latent_dim is not None
                                else auto_code_size(n_features) if table else 10)
-        self.hidden_dims_ = tuple(int(h) for h in (
+        self.hidden_dims_ = tuple(int(h) for h in np.atleast_1d(
             self.hidden_dims if self.hidden_dims is not None
             else (max(4, n_features // 2),) if table else (256, 128)))
         self.activation_ = (self.activation if self.activation != "auto"

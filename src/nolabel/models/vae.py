@@ -202,7 +202,7 @@ class VAE(ImportanceWeighted, NeuralTransformer, NeuralEstimator):
     architecture : ``"mlp"`` (vectors; images are flattened) or ``"conv"`` (images
         ``(n, c, h, w)`` of any size, as :class:`~nolabel.ConvAutoEncoder`).
     hidden_dims : MLP encoder hidden sizes (the decoder mirrors them); ``None``: from the
-        data, as above.
+        data, as above; an int is one layer.
     channels : conv encoder stages (the decoder mirrors them).
     activation : ``"auto"`` (as above) or one of :class:`~nolabel.AutoEncoder`'s.
     likelihood : the observation model p(x|z): ``"bernoulli"`` (data in [0, 1]),
@@ -221,7 +221,7 @@ class VAE(ImportanceWeighted, NeuralTransformer, NeuralEstimator):
         latent_dim: int | None = None,
         *,
         architecture: str = "mlp",
-        hidden_dims: Sequence[int] | None = None,
+        hidden_dims: Sequence[int] | int | None = None,
         channels: Sequence[int] = (32, 64),
         activation: str = "auto",
         likelihood: str = "auto",
@@ -270,7 +270,7 @@ class VAE(ImportanceWeighted, NeuralTransformer, NeuralEstimator):
         "likelihood": Choice("auto", "bernoulli", "gaussian"),
         "variance": OneOf(Choice("learned"), Float(0.0, strict=True)),
         "beta": Float(0.0), "n_importance": Int(), "binarize": Bool(),
-        "hidden_dims": Optional(Sizes()), "channels": Sizes(),
+        "hidden_dims": Optional(OneOf(Sizes(), Int())), "channels": Sizes(),
         "activation": Choice("auto", *ACTIVATIONS),
     }
     _parameter_rules = (
@@ -290,7 +290,7 @@ class VAE(ImportanceWeighted, NeuralTransformer, NeuralEstimator):
         table = self.architecture == "mlp" and n_features < IMAGE_FEATURES
         self.latent_dim_ = int(self.latent_dim if self.latent_dim is not None
                                else auto_code_size(n_features) if table else 10)
-        self.hidden_dims_ = tuple(int(h) for h in (
+        self.hidden_dims_ = tuple(int(h) for h in np.atleast_1d(
             self.hidden_dims if self.hidden_dims is not None
             else (2 * n_features, n_features) if table else (512, 256)))
         self.activation_ = (self.activation if self.activation != "auto"
