@@ -65,6 +65,7 @@ _BLOCK_ELEMENTS = 1 << 17
 _FLOAT32_CHANGE = 1e-5
 _FLOAT32_AGREEMENT = 1e-6
 _FLOAT32_TYPES = ("full", "tied")  # diagonal and spherical E-steps are cheap in float64
+_FLOAT32_MAX = float(torch.finfo(torch.float32).max)
 # Responsibilities below this leave a component's weighted sums unchanged in float64.
 _NEGLIGIBLE_RESP = 1e-20
 # A pair whose log w_j N(x | j) is provably this far below its sample's log-density has a
@@ -137,6 +138,8 @@ def _cholesky_regularised(cov: torch.Tensor, scale: float, what: str) -> torch.T
     factor, info = torch.linalg.cholesky_ex(cov)
     if int(info) == 0:
         return factor
+    if not bool(torch.isfinite(cov).all()):  # no jitter repairs an overflow
+        raise DataError(f"{what} overflowed: rescale the data first (nolabel.data.standardize)")
     eye = torch.eye(len(cov), dtype=cov.dtype, device=cov.device)
     jitter = _JITTER * scale
     while True:
@@ -499,7 +502,11 @@ class GaussianMixture(Persistable, DensityMixin, BaseEstimator):
         centred = data - offset
         if means_init is not None:
             means_init = means_init - offset
-        centred32 = centred.float() if self.covariance_type in _FLOAT32_TYPES else None
+        # float32 products only where their squares stay far inside float32's range (data
+        # scaled like 1e30 would overflow the covariance sums; it runs in float64).
+        fits32 = float(centred.abs().max()) ** 2 * len(centred) < 1e-3 * _FLOAT32_MAX
+        centred32 = (centred.float() if self.covariance_type in _FLOAT32_TYPES and fits32
+                     else None)
         best = None
         for init in range(self.n_init):
             run = self._run(centred, centred32, generator, means_init, scale)

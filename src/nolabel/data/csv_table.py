@@ -264,24 +264,25 @@ def _read_arrow(
                 table.column(label))), 0))
         if pc.any(empty).as_py():
             return None
-    # float32 straight away (what the loader keeps), unless a finite value would overflow
-    # it: then the loader's own conversion names that value.
+    # float32 straight away (what the loader keeps). An infinity, or a value beyond float32,
+    # goes to the Python parser: "inf" text, a number too long for csv's field limit (which
+    # pyarrow reads as inf) and an overflow each get their own message there.
     X = np.empty((table.num_rows, len(features)), dtype=np.float32)
     for out, j in enumerate(features):
         column = table.column(j).to_numpy()  # float64, nulls as NaN
         with np.errstate(over="ignore"):
             narrow = column.astype(np.float32)
-        if not np.isfinite(narrow.sum(dtype=np.float64)) and bool(
-                (np.isinf(narrow) & np.isfinite(column)).any()):
+        if not np.isfinite(narrow.sum(dtype=np.float64)) and bool(np.isinf(narrow).any()):
             return None
         X[:, out] = narrow
     if label is None:
         return X, None, None
     column = table.column(label)
     values = column.unique()  # encoded once per distinct label: labels repeat
-    stripped = [value.strip() for value in values.to_pylist()]
-    if not all(stripped):
-        return None  # an empty label: the Python path names its line
+    texts = values.to_pylist()
+    stripped = [value.strip() for value in texts]
+    if not all(stripped) or max(map(len, texts)) > csv.field_size_limit():
+        return None  # an empty label, or one beyond csv's limit: the Python path words it
     try:
         codes, classes = encode_labels(stripped, name=f"{path}: labels")
     except DataError:
