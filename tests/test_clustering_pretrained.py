@@ -97,6 +97,9 @@ def test_a_pretrained_model_that_does_not_fit_is_refused(digits, autoencoder):
     with pytest.raises(ParameterError, match=r"trained for likelihood='gaussian'.*VaDE "
                                              r"reconstructs with likelihood='bernoulli'"):
         VaDE(3, **NETWORK, pretrained=autoencoder).fit(X)
+    with pytest.raises(ParameterError, match=r"activation='relu' but this DEC uses "
+                                             r"activation='tanh'"):
+        DEC(3, **NETWORK, activation="tanh", pretrained=autoencoder).fit(X)
     with pytest.raises(ParameterError, match="got int"):
         DEC(3, **NETWORK, pretrained=3).fit(X)
     with pytest.raises(DataError, match=r"X has 32 features .* fitted on 64"):

@@ -44,7 +44,8 @@ def test_checkpoint_is_not_a_model(tmp_path):
 def test_defaults_come_from_the_signature_including_keyword_only():
     defaults = registry.get("kmeans").defaults
     assert defaults["n_clusters"] == KMeans().n_clusters and defaults["init"] == "k-means++"
-    assert registry.get("autoencoder").defaults["hidden_dims"] == (256, 128)
+    assert registry.get("autoencoder").defaults["hidden_dims"] is None  # sized from the data
+    assert registry.get("deep-autoencoder").defaults["hidden_dims"] == (500, 500, 2000)
     for entry in registry.entries():  # every default builds the estimator it describes
         assert entry.cls(**entry.defaults).get_params() == entry.cls().get_params()
 

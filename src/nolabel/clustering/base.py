@@ -199,6 +199,13 @@ class AutoEncoderClusterer(NeuralTransformer, DeepClusterer):
                 f"the pretrained decoder was trained for likelihood={trained_for!r} but this "
                 f"{type(self).__name__} reconstructs with likelihood={self._likelihood!r}: set "
                 "the same likelihood")
+        # Same shapes are not the same network: tanh-trained weights under ReLU load silently.
+        activation = getattr(source, "activation_", getattr(source, "activation", None))
+        if isinstance(activation, str) and activation != self.activation:
+            raise ParameterError(
+                f"the pretrained autoencoder was trained with activation={activation!r} but "
+                f"this {type(self).__name__} uses activation={self.activation!r}: set the same "
+                "activation")
         for part in ("encoder", "decoder"):
             target = getattr(self.module_, part)
             ours = target.state_dict()
