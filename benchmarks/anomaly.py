@@ -2,7 +2,8 @@
 
 Every detector is used through the same interface: ``score_samples`` (higher = more normal),
 scored with ``nolabel.metrics.anomaly``. Side by side in the same run: scikit-learn's
-IsolationForest.
+IsolationForest and, where PyOD is installed (benchmark environment only: ``pip install
+pyod``), PyOD's ECOD, IForest and VAE at their defaults.
 
 - tabular: each of the 8 ADBench sets in ``../shared/datasets/adbench`` (or
   $NOLABEL_SHARED_DATASETS/adbench) is standardised, every detector is fitted on all of X
@@ -20,6 +21,7 @@ Results merge into benchmarks/results/anomaly.json and .md (one part can be reru
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -86,13 +88,16 @@ def kde_pixels(X: np.ndarray, seed: int) -> Scorer:
 def autoencoder(X: np.ndarray, seed: int) -> Scorer:
     from nolabel import AutoEncoder
 
-    # Sized to the data (one hidden layer of d/2, code of d/4) and a fixed 50 epochs: with
-    # no labels there is no validation signal to stop on, and larger or longer-trained
-    # networks learn to reconstruct the anomalies too (measured: mean AUROC 0.67 with
-    # (64, 32) hidden units and up to 300 epochs).
-    d = X.shape[1]
-    model = AutoEncoder(max(2, d // 4), hidden_dims=(max(4, d // 2),), epochs=50,
-                        batch_size=64, random_state=seed).fit(X)
+    # Defaults only: the network is sized from the number of features at fit (see its
+    # docstring), so nothing here is tuned per dataset.
+    model = AutoEncoder(random_state=seed).fit(X)
+    return model.score_samples
+
+
+def vae(X: np.ndarray, seed: int) -> Scorer:
+    from nolabel import VAE
+
+    model = VAE(random_state=seed).fit(X)
     return model.score_samples
 
 
@@ -103,9 +108,29 @@ def isolation_forest(X: np.ndarray, seed: int) -> Scorer:
     return model.score_samples
 
 
-TABULAR = {"AutoEncoder": autoencoder, "PCA (reconstruction)": pca_reconstruction,
+def pyod_detector(name: str) -> Callable[[np.ndarray, int], Scorer]:
+    """A PyOD detector at its defaults; its ``decision_function`` is higher = more anomalous.
+    PyOD is installed in the benchmark's environment only (``pip install pyod``)."""
+    def fitted(X: np.ndarray, seed: int) -> Scorer:
+        from pyod.models.ecod import ECOD
+        from pyod.models.iforest import IForest
+        from pyod.models.vae import VAE as PyodVAE
+
+        build = {"ECOD": lambda: ECOD(),
+                 "IForest": lambda: IForest(random_state=seed),
+                 "VAE": lambda: PyodVAE(random_state=seed, verbose=0)}[name]
+        model = build().fit(X)
+        return lambda Z: -np.asarray(model.decision_function(Z))
+    return fitted
+
+
+TABULAR = {"AutoEncoder": autoencoder, "VAE": vae, "PCA (reconstruction)": pca_reconstruction,
            "PCA (likelihood)": pca_likelihood, "GaussianMixture": gmm, "KernelDensity": kde,
            "sklearn IsolationForest": isolation_forest}
+if importlib.util.find_spec("pyod"):  # side by side with the library users pick today
+    TABULAR.update({f"PyOD {name}": pyod_detector(name) for name in ("ECOD", "IForest", "VAE")})
+else:
+    print("PyOD not installed: its detectors are left out (pip install pyod)", file=sys.stderr)
 
 
 def tabular(seeds: int) -> dict:
@@ -217,6 +242,13 @@ def tabular_markdown(part: dict) -> list[str]:
                      f"{100 * first['anomaly_rate']:.1f}% | " + " | ".join(shown) + " |")
     means = [np.mean([cell[(n, d)]["auroc"] for n in datasets]) for d in detectors]
     lines.append("| **mean** | | | | " + " | ".join(f"{m:.3f}" for m in means) + " |")
+    from scipy.stats import rankdata  # ties share their mean rank
+
+    ranks = np.mean([rankdata([-cell[(n, d)]["auroc"] for d in detectors])
+                     for n in datasets], axis=0)
+    lines.append("| **average rank** | | | | " + " | ".join(f"{r:.1f}" for r in ranks) + " |")
+    mean_ap = [np.mean([cell[(n, d)]["average_precision"] for n in datasets]) for d in detectors]
+    lines.append("| **mean AP** | | | | " + " | ".join(f"{m:.3f}" for m in mean_ap) + " |")
     forest = "sklearn IsolationForest"
     if forest in detectors:
         lines += ["", "AUROC ratio to IsolationForest (mean over datasets): " + ", ".join(
