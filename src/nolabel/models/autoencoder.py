@@ -50,10 +50,19 @@ NOISES = (None, "gaussian", "masking")
 IMAGE_FEATURES = 64
 
 
-def auto_code_size(n_features: int) -> int:
-    """A quarter of the features, at least 2 and below ``n_features`` (a code as wide as
+def resolve_network(model, n_features: int, table: bool, table_hidden: tuple[int, ...],
+                    image_hidden: tuple[int, ...]) -> None:
+    """Set ``model.latent_dim_``, ``hidden_dims_`` and ``activation_``: the parameters as
+    given, or where left to the model (``None``/``"auto"``) table- or image-sized. A table's
+    code is a quarter of the features, at least 2 and below ``n_features`` (a code as wide as
     the input could copy it, and an autoencoder that copies its input flags nothing)."""
-    return max(1, min(n_features - 1, max(2, n_features // 4)))
+    code = max(1, min(n_features - 1, max(2, n_features // 4))) if table else 10
+    model.latent_dim_ = int(model.latent_dim if model.latent_dim is not None else code)
+    model.hidden_dims_ = tuple(int(h) for h in np.atleast_1d(
+        model.hidden_dims if model.hidden_dims is not None
+        else table_hidden if table else image_hidden))
+    model.activation_ = (model.activation if model.activation != "auto"
+                         else "tanh" if table else "relu")
 
 
 # -- losses ---------------------------------------------------------------------------------
@@ -303,14 +312,8 @@ class AutoEncoder(_AutoEncoderBase):
 
     def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
         n_features = int(np.prod(sample_shape))
-        table = n_features < IMAGE_FEATURES
-        self.latent_dim_ = int(self.latent_dim if self.latent_dim is not None
-                               else auto_code_size(n_features) if table else 10)
-        self.hidden_dims_ = tuple(int(h) for h in np.atleast_1d(
-            self.hidden_dims if self.hidden_dims is not None
-            else (max(4, n_features // 2),) if table else (256, 128)))
-        self.activation_ = (self.activation if self.activation != "auto"
-                            else "tanh" if table else "relu")
+        resolve_network(self, n_features, n_features < IMAGE_FEATURES,
+                        (max(4, n_features // 2),), (256, 128))
         return MLPAutoEncoder(n_features, self.hidden_dims_, self.latent_dim_, self.activation_)
 
 

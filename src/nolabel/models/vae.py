@@ -41,7 +41,7 @@ from nolabel.metrics.likelihood import (
     log_gaussian,
     log_standard_normal,
 )
-from nolabel.models.autoencoder import IMAGE_FEATURES, auto_code_size
+from nolabel.models.autoencoder import IMAGE_FEATURES, resolve_network
 from nolabel.models.base import LikelihoodMethods, NeuralEstimator, NeuralTransformer
 from nolabel.nets import ConvDecoder, ConvEncoder, mlp
 from nolabel.nets.mlp import ACTIVATIONS
@@ -287,14 +287,8 @@ class VAE(ImportanceWeighted, NeuralTransformer, NeuralEstimator):
     # -- settings, network, loss ----------------------------------------------------------
     def _build_module(self, sample_shape: tuple[int, ...]) -> nn.Module:
         n_features = int(np.prod(sample_shape))
-        table = self.architecture == "mlp" and n_features < IMAGE_FEATURES
-        self.latent_dim_ = int(self.latent_dim if self.latent_dim is not None
-                               else auto_code_size(n_features) if table else 10)
-        self.hidden_dims_ = tuple(int(h) for h in np.atleast_1d(
-            self.hidden_dims if self.hidden_dims is not None
-            else (2 * n_features, n_features) if table else (512, 256)))
-        self.activation_ = (self.activation if self.activation != "auto"
-                            else "tanh" if table else "relu")
+        resolve_network(self, n_features, self.architecture == "mlp"
+                        and n_features < IMAGE_FEATURES, (2 * n_features, n_features), (512, 256))
         return VAENet(sample_shape, self.architecture, self.hidden_dims_, self.channels,
                       self.latent_dim_, self.activation_, self.likelihood_, self.variance)
 
