@@ -70,7 +70,6 @@ def _sample_lines(path: Path) -> list[str]:
     return lines
 
 
-
 def _field_count(lines: list[str], delimiter: str) -> tuple[float, int]:
     """How evenly ``delimiter`` splits ``lines``: the share of lines holding the most common
     number of fields, and that number."""
