@@ -11,6 +11,7 @@ from nolabel import (
     ConvAutoEncoder,
     GaussianMixture,
     KernelDensity,
+    MarginalDetector,
 )
 from nolabel.metrics.anomaly import anomaly_scores, one_class_split
 
@@ -20,6 +21,7 @@ DETECTORS = {
     "pca": lambda: PCA(10, random_state=0),
     "gmm": lambda: GaussianMixture(2, covariance_type="diag", random_state=0),
     "kde": lambda: KernelDensity(bandwidth=0.8, covariance="identity"),
+    "marginal-detector": lambda: MarginalDetector(),
 }
 
 
@@ -45,7 +47,7 @@ def test_one_class_digits_auroc_and_determinism(name, one_class_digits):
     assert scores["average_precision"] > 0.9, scores
 
 
-@pytest.mark.parametrize("name", ["pca", "gmm", "kde", "autoencoder"])
+@pytest.mark.parametrize("name", ["pca", "gmm", "kde", "autoencoder", "marginal-detector"])
 def test_adbench_wbc_unsupervised(name):
     """Real tabular anomalies (ADBench WBC, 223 rows): fitted on everything, no labels."""
     path = ADBENCH / "42_WBC.npz"
@@ -58,6 +60,7 @@ def test_adbench_wbc_unsupervised(name):
         "pca": lambda: PCA(0.9, random_state=0),
         "gmm": lambda: GaussianMixture(1, random_state=0),
         "kde": lambda: KernelDensity(),
+        "marginal-detector": lambda: MarginalDetector(),
         "autoencoder": lambda: AutoEncoder(2, hidden_dims=(4,), epochs=50, batch_size=64,
                                            random_state=0),
     }[name]().fit(X)

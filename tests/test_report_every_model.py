@@ -39,6 +39,8 @@ TINY = {
     "dbscan": ["eps=2.5"],
     "gaussian-density": [],
     "kde": [],
+    "marginal-density": [],
+    "marginal-detector": [],
 }
 IMAGE_ONLY = {"conv-autoencoder", "dcgan", "pixelcnn", "pixelrnn"}
 UNIT_INTERVAL = {"gan", "infogan", "catgan"}  # need data in [0, 1]: tables are min-max scaled

@@ -28,6 +28,8 @@ from nolabel import (
     GaussianMixture,
     KernelDensity,
     KMeans,
+    MarginalDensity,
+    MarginalDetector,
     MiniBatchKMeans,
     registry,
 )
@@ -57,6 +59,8 @@ ESTIMATORS = [
     PCA(n_components=2, device="cpu"),
     GaussianDensity(device="cpu"),
     KernelDensity(device="cpu"),
+    MarginalDensity(device="cpu"),
+    MarginalDetector(device="cpu"),
     *(_tiny(name) for name in NEURAL),
 ]
 

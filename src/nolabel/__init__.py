@@ -8,6 +8,8 @@ from nolabel.classical import (
     GaussianMixture,
     KernelDensity,
     KMeans,
+    MarginalDensity,
+    MarginalDetector,
     MiniBatchKMeans,
 )
 from nolabel.clustering import DAC, DEC, IDEC, N2D, CatGAN, InfoGAN, VaDE
@@ -56,6 +58,8 @@ __all__ = [
     "InfoGAN",
     "KMeans",
     "KernelDensity",
+    "MarginalDensity",
+    "MarginalDetector",
     "MiniBatchKMeans",
     "NolabelError",
     "NotFittedError",

@@ -4,6 +4,8 @@ from nolabel.classical.dbscan import DBSCAN
 from nolabel.classical.density import GaussianDensity, KernelDensity
 from nolabel.classical.gmm import GaussianMixture
 from nolabel.classical.kmeans import KMeans
+from nolabel.classical.marginal import MarginalDensity
+from nolabel.classical.marginal_detector import MarginalDetector
 from nolabel.classical.minibatch_kmeans import MiniBatchKMeans
 from nolabel.classical.pca import PCA
 
@@ -14,5 +16,7 @@ __all__ = [
     "GaussianMixture",
     "KMeans",
     "KernelDensity",
+    "MarginalDensity",
+    "MarginalDetector",
     "MiniBatchKMeans",
 ]
