@@ -202,7 +202,13 @@ def one_class_detectors(epochs: int) -> dict[str, Callable[[np.ndarray, int], Sc
             return lambda Z: scorer(np.asarray(pca.transform(Z.reshape(len(Z), -1))))
         return fitted
 
-    return {"ConvAutoEncoder": conv_ae, "AutoEncoder": mlp_ae,
+    def blurred_kde(images: np.ndarray, seed: int) -> Scorer:
+        from nolabel import ImageKernelDensity
+
+        return ImageKernelDensity().fit(images).score_samples  # defaults: 1-pixel blur, Scott
+
+    return {"ImageKernelDensity (blur 1 px)": blurred_kde,
+            "ConvAutoEncoder": conv_ae, "AutoEncoder": mlp_ae,
             "PCA (reconstruction)": flat(pca_reconstruction),
             "PCA (likelihood)": flat(pca_likelihood),
             "KernelDensity (pixels, Scott)": flat(kde_pixels),

@@ -41,8 +41,9 @@ TINY = {
     "kde": [],
     "marginal-density": [],
     "marginal-detector": [],
+    "image-kde": [],
 }
-IMAGE_ONLY = {"conv-autoencoder", "dcgan", "pixelcnn", "pixelrnn"}
+IMAGE_ONLY = {"conv-autoencoder", "dcgan", "image-kde", "pixelcnn", "pixelrnn"}
 UNIT_INTERVAL = {"gan", "infogan", "catgan"}  # need data in [0, 1]: tables are min-max scaled
 MODELS = [entry.name for entry in registry.entries()]
 

@@ -26,6 +26,7 @@ from nolabel import (
     PCA,
     GaussianDensity,
     GaussianMixture,
+    ImageKernelDensity,
     KernelDensity,
     KMeans,
     MarginalDensity,
@@ -61,6 +62,7 @@ ESTIMATORS = [
     KernelDensity(device="cpu"),
     MarginalDensity(device="cpu"),
     MarginalDetector(device="cpu"),
+    ImageKernelDensity(device="cpu"),
     *(_tiny(name) for name in NEURAL),
 ]
 
@@ -96,9 +98,9 @@ _MONTE_CARLO = {
     for check in ("check_methods_sample_order_invariance", "check_methods_subset_invariance")
 }
 EXPECTED = {
-    "ConvAutoEncoder": _IMAGES_ONLY, "DCGAN": _IMAGES_ONLY, "PixelCNN": _IMAGES_ONLY,
-    "PixelRNN": _IMAGES_ONLY, "GAN": _UNIT_INTERVAL, "InfoGAN": _UNIT_INTERVAL,
-    "CatGAN": _UNIT_INTERVAL, "VAE": _MONTE_CARLO, "VaDE": _MONTE_CARLO,
+    "ConvAutoEncoder": _IMAGES_ONLY, "DCGAN": _IMAGES_ONLY, "ImageKernelDensity": _IMAGES_ONLY,
+    "PixelCNN": _IMAGES_ONLY, "PixelRNN": _IMAGES_ONLY, "GAN": _UNIT_INTERVAL,
+    "InfoGAN": _UNIT_INTERVAL, "CatGAN": _UNIT_INTERVAL, "VAE": _MONTE_CARLO, "VaDE": _MONTE_CARLO,
 }
 
 

@@ -3,6 +3,7 @@
 from nolabel.classical.dbscan import DBSCAN
 from nolabel.classical.density import GaussianDensity, KernelDensity
 from nolabel.classical.gmm import GaussianMixture
+from nolabel.classical.image_density import ImageKernelDensity
 from nolabel.classical.kmeans import KMeans
 from nolabel.classical.marginal import MarginalDensity
 from nolabel.classical.marginal_detector import MarginalDetector
@@ -14,6 +15,7 @@ __all__ = [
     "PCA",
     "GaussianDensity",
     "GaussianMixture",
+    "ImageKernelDensity",
     "KMeans",
     "KernelDensity",
     "MarginalDensity",
