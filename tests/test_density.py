@@ -307,3 +307,16 @@ def test_gaussian_errors(digits):
         model.score_samples(digits[:, :2])
     with pytest.raises(ParameterError):
         model.sample(0)
+
+
+def test_leave_one_out_scores_a_training_point_by_the_others():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3)).astype(np.float32)
+    model = KernelDensity(0.4, covariance="identity").fit(X)
+    loo = np.asarray(model.score_samples(X, leave_one_out=True))
+    for i in (0, 17, 59):
+        others = KernelDensity(0.4, covariance="identity").fit(np.delete(X, i, axis=0))
+        assert loo[i] == pytest.approx(float(others.score_samples(X[i:i + 1])[0]), abs=1e-9)
+    new = rng.normal(size=(10, 3)).astype(np.float32)  # not training points: unchanged
+    np.testing.assert_array_equal(model.score_samples(new, leave_one_out=True),
+                                  model.score_samples(new))

@@ -81,3 +81,13 @@ def test_shapes_save_and_load(digits, tmp_path):
         ImageKernelDensity().fit(images[:100].reshape(100, -1))
     with pytest.raises(DataError, match=r"fitted on \(1, 8, 8\)"):
         model.score_samples(np.zeros((2, 1, 9, 9), np.float32))
+
+
+def test_scoring_its_own_training_images_finds_the_odd_one(digits):
+    """What ``nolabel detect`` does: fit on a folder, score the same folder. Each image's
+    own kernel must not decide its score (it would tie every image)."""
+    images, labels = digits
+    folder = np.concatenate([images[labels == 0][:100], images[labels == 7][:3]])
+    scores = np.asarray(ImageKernelDensity().fit(folder).score_samples(folder))
+    assert len(np.unique(np.round(scores, 6))) > 90
+    assert set(np.argsort(scores)[:3]) == {100, 101, 102}

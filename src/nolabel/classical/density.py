@@ -277,25 +277,43 @@ def _check_weights(sample_weight, n: int, device: torch.device) -> torch.Tensor:
     return weights / total
 
 
+# Squared distances below this fraction of the points' squared norms are rounding: the query
+# is that point (for leave-one-out scoring).
+_SAME_POINT = 1e-9
+
+
 def log_kernel_sums(queries: torch.Tensor, points: torch.Tensor, log_weights: torch.Tensor,
-                    bandwidths: list[float]) -> torch.Tensor:
+                    bandwidths: list[float], leave_one_out: bool = False) -> torch.Tensor:
     """``logsumexp_i(log w_i - |q - p_i|^2 / (2 h^2))`` for every query and every ``h``.
 
     Returns (len(bandwidths), n_queries), float64. Queries go in row blocks, each one query x
     points matrix product; the squared distances of a block serve every bandwidth.
+
+    ``leave_one_out``: a query that is one of the points (to rounding) leaves that point
+    out, and the other weights are renormalised: the density the other points give it.
     """
     result = torch.empty(len(bandwidths), queries.shape[0], dtype=torch.float64,
                          device=queries.device)
     point_norms = points.square().sum(1)
     for rows in row_blocks(queries.shape[0], points.shape[0]):
         block = queries[rows]
+        block_norms = block.square().sum(1)
         distances = matmul(block, points.T).mul_(-2.0)
-        distances += block.square().sum(1)[:, None]
+        distances += block_norms[:, None]
         distances += point_norms[None, :]
         distances.clamp_min_(0.0)
+        renormalise = torch.zeros(len(block), dtype=torch.float64, device=queries.device)
+        if leave_one_out:
+            nearest = distances.argmin(1)
+            same = distances.gather(1, nearest[:, None])[:, 0] <= _SAME_POINT * (
+                block_norms + point_norms[nearest])
+            which = torch.nonzero(same)[:, 0]
+            distances[which, nearest[which]] = math.inf
+            left = (-log_weights[nearest[which]].exp()).log1p()  # log(1 - w_i)
+            renormalise[which] = -left
         for index, bandwidth in enumerate(bandwidths):
             logits = distances * (-0.5 / bandwidth**2) + log_weights
-            result[index, rows] = torch.logsumexp(logits, dim=1)
+            result[index, rows] = torch.logsumexp(logits, dim=1) + renormalise
     return result
 
 
@@ -463,8 +481,14 @@ class KernelDensity(Persistable, DensityMixin, BaseEstimator):
             total += ((sums - log_norms[:, None]) * weights[fold][None, :]).sum(1)
         return total.cpu().numpy()
 
-    def score_samples(self, X):
-        """Log-density of every sample, in nats (float64)."""
+    def score_samples(self, X, *, leave_one_out: bool = False):
+        """Log-density of every sample, in nats (float64).
+
+        ``leave_one_out=True`` scores a sample that is one of the training points by the
+        density of the other points: scoring the training data itself, each point's own
+        kernel otherwise dominates wherever the bandwidth is small next to the gaps between
+        points, and every point scores about the same.
+        """
         check_is_fitted(self, ["points_"])
         device = resolve_device(self.device)
         data = check_tensor(X, device=device, allow_nd=False)
@@ -476,7 +500,7 @@ class KernelDensity(Persistable, DensityMixin, BaseEstimator):
         weights = torch.from_numpy(self.weights_).to(device)
         d, h = self.n_features_in_, self.bandwidth_
         sums = log_kernel_sums(queries, torch.from_numpy(self.points_).to(device),
-                               weights.log(), [h])[0]
+                               weights.log(), [h], leave_one_out)[0]
         log_norm = d * math.log(h) + 0.5 * d * _LOG_2PI + float(reference.diagonal().log().sum())
         return as_output(sums - log_norm, X)
 

@@ -6,7 +6,8 @@ to the left of every training shirt is far from all of them. Blurring by about o
 before the density turns the distance into one that tolerates small misalignments while
 keeping the shape (the idea behind tangent distance, Simard et al. 1993, at the cost of one
 convolution). The model is then an honest density, of the blurred image ``B x``: its
-``score_samples`` is ``log p(B x)`` in nats, and ``sample`` draws blurred images.
+``score_samples`` is ``log p(B x)`` in nats (leave-one-out for the training images
+themselves), and ``sample`` draws blurred images.
 
 Measured on the one-class Fashion-MNIST protocol (``benchmarks/anomaly.py --part
 one-class``: fitted on one class's 6000 training images, all 10000 test images scored,
@@ -105,9 +106,13 @@ class ImageKernelDensity(Persistable, DensityMixin, BaseEstimator):
         return self
 
     def score_samples(self, X):
-        """Log-density of every blurred image, in nats (higher = more normal)."""
+        """Log-density of every blurred image, in nats (higher = more normal). An image that
+        is one of the training images is scored by the density of the others (leave one
+        out): ``nolabel detect`` scores the very images the model was fitted on, where each
+        image's own kernel would otherwise give all of them about the same score."""
         check_is_fitted(self, ["density_"])
-        return as_output(self.density_.score_samples(self._blurred(X, fitting=False)), X)
+        return as_output(self.density_.score_samples(self._blurred(X, fitting=False),
+                                                     leave_one_out=True), X)
 
     def score(self, X, y=None) -> float:
         """Mean log-likelihood of the blurred ``X``."""
