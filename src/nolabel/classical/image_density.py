@@ -119,7 +119,7 @@ class ImageKernelDensity(Persistable, DensityMixin, BaseEstimator):
         return float(np.mean(np.asarray(self.score_samples(X))))
 
     def sample(self, n_samples: int = 1, random_state: int | None = None) -> np.ndarray:
-        """Blurred images drawn from the density, shaped (n_samples, *image_shape_)."""
+        """Blurred images drawn from the density, shaped ``(n_samples, *image_shape_)``."""
         check_is_fitted(self, ["density_"])
         flat = self.density_.sample(n_samples, random_state=random_state)
         return np.asarray(flat).reshape(n_samples, *self.image_shape_)
