@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from _shared_data import ADBENCH
+from _shared_data import adbench_table
 from nolabel import (
     PCA,
     AutoEncoder,
@@ -50,12 +50,7 @@ def test_one_class_digits_auroc_and_determinism(name, one_class_digits):
 @pytest.mark.parametrize("name", ["pca", "gmm", "kde", "autoencoder", "marginal-detector"])
 def test_adbench_wbc_unsupervised(name):
     """Real tabular anomalies (ADBench WBC, 223 rows): fitted on everything, no labels."""
-    path = ADBENCH / "42_WBC.npz"
-    if not path.is_file():
-        pytest.skip(f"ADBench data not found at {path} (see shared/datasets/README.md)")
-    with np.load(path, allow_pickle=False) as archive:
-        X, y = archive["X"].astype(np.float64), archive["y"] == 1
-    X = ((X - X.mean(0)) / X.std(0)).astype(np.float32)
+    X, y = adbench_table("42_WBC.npz")
     model = {
         "pca": lambda: PCA(0.9, random_state=0),
         "gmm": lambda: GaussianMixture(1, random_state=0),
