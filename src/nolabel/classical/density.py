@@ -302,8 +302,9 @@ def log_kernel_sums(queries: torch.Tensor, points: torch.Tensor, log_weights: to
         distances += block_norms[:, None]
         distances += point_norms[None, :]
         distances.clamp_min_(0.0)
-        renormalise = torch.zeros(len(block), dtype=torch.float64, device=queries.device)
+        renormalise = 0.0
         if leave_one_out:
+            renormalise = torch.zeros(len(block), dtype=torch.float64, device=queries.device)
             nearest = distances.argmin(1)
             same = distances.gather(1, nearest[:, None])[:, 0] <= _SAME_POINT * (
                 block_norms + point_norms[nearest])

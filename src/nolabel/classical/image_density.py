@@ -79,8 +79,10 @@ class ImageKernelDensity(Persistable, DensityMixin, BaseEstimator):
         self.bandwidth = bandwidth
         self.device = device
 
-    def _blurred(self, X, fitting: bool) -> torch.Tensor:
-        """The flattened blurred images of ``X``, float32, on the model's device."""
+    def _blurred(self, X, fitting: bool) -> tuple[torch.Tensor, tuple[int, ...]]:
+        """The flattened blurred images of ``X`` (float32, on the model's device) and the
+        shape of one image."""
+        sigma = check_float("blur", self.blur, minimum=0.0)
         images = check_tensor(X, device=resolve_device(self.device), min_samples=2 if fitting
                               else 1)
         if images.ndim == 3:
@@ -89,19 +91,16 @@ class ImageKernelDensity(Persistable, DensityMixin, BaseEstimator):
             raise DataError(f"X must be images (n, channels, height, width) or (n, height, "
                             f"width); got shape {tuple(images.shape)}: for a table, use "
                             f"KernelDensity or MarginalDetector")
-        if not fitting and tuple(images.shape[1:]) != self.image_shape_:
-            raise DataError(f"X holds images of shape {tuple(images.shape[1:])}, but this "
-                            f"model was fitted on {self.image_shape_}")
-        sigma = check_float("blur", self.blur, minimum=0.0)
-        return gaussian_blur(images, sigma).reshape(len(images), -1)
+        shape = tuple(int(s) for s in images.shape[1:])
+        if not fitting and shape != self.image_shape_:
+            raise DataError(f"X holds images of shape {shape}, but this model was fitted on "
+                            f"{self.image_shape_}")
+        return gaussian_blur(images, sigma).reshape(len(images), -1), shape
 
     def fit(self, X, y=None) -> ImageKernelDensity:
-        check_float("blur", self.blur, minimum=0.0)
-        shape = np.shape(X) if not isinstance(X, torch.Tensor) else tuple(X.shape)
-        self.image_shape_ = tuple(int(s) for s in ((1, *shape[1:]) if len(shape) == 3
-                                                    else shape[1:]))
+        blurred, self.image_shape_ = self._blurred(X, fitting=True)
         self.density_ = KernelDensity(self.bandwidth, covariance="identity",
-                                      device=self.device).fit(self._blurred(X, fitting=True))
+                                      device=self.device).fit(blurred)
         self.n_features_in_ = int(np.prod(self.image_shape_))
         return self
 
@@ -111,12 +110,12 @@ class ImageKernelDensity(Persistable, DensityMixin, BaseEstimator):
         out): ``nolabel detect`` scores the very images the model was fitted on, where each
         image's own kernel would otherwise give all of them about the same score."""
         check_is_fitted(self, ["density_"])
-        return as_output(self.density_.score_samples(self._blurred(X, fitting=False),
-                                                     leave_one_out=True), X)
+        blurred, _ = self._blurred(X, fitting=False)
+        return as_output(self.density_.score_samples(blurred, leave_one_out=True), X)
 
     def score(self, X, y=None) -> float:
         """Mean log-likelihood of the blurred ``X``."""
-        return float(np.mean(np.asarray(self.score_samples(X))))
+        return float(torch.as_tensor(self.score_samples(X)).mean())
 
     def sample(self, n_samples: int = 1, random_state: int | None = None) -> np.ndarray:
         """Blurred images drawn from the density, shaped ``(n_samples, *image_shape_)``."""

@@ -119,6 +119,13 @@ def _feature_tables(values: torch.Tensor, bandwidth: float) -> tuple[float, floa
     return low, step, tables
 
 
+def two_sided_tail(feature_scores: dict[str, torch.Tensor]) -> torch.Tensor:
+    """(n_samples,) sum over features of ``log min(1, 2 min(CDF, survival))``, from the
+    per-feature scores of :meth:`MarginalDensity.feature_scores`."""
+    tails = torch.minimum(feature_scores["log_cdf"], feature_scores["log_sf"]) + math.log(2)
+    return tails.clamp_max(0.0).sum(1)
+
+
 @register("marginal-density",
           "product of one-dimensional kernel densities (independent features), with tails")
 class MarginalDensity(Persistable, DensityMixin, BaseEstimator):
@@ -226,13 +233,11 @@ class MarginalDensity(Persistable, DensityMixin, BaseEstimator):
         of every feature's two-sided tail probability, higher = more central. It is the
         density-free half of the independence model: a value beyond the range of the data
         scores low even where a multimodal density is high."""
-        scores = self.feature_scores(X)
-        tails = (torch.minimum(scores["log_cdf"], scores["log_sf"]) + math.log(2)).clamp_max(0.0)
-        return as_output(tails.sum(1), X)
+        return as_output(two_sided_tail(self.feature_scores(X)), X)
 
     def score(self, X, y=None) -> float:
         """Mean log-likelihood of ``X``."""
-        return float(np.mean(np.asarray(self.score_samples(np.asarray(X)))))
+        return float(torch.as_tensor(self.score_samples(X)).mean())
 
     def sample(self, n_samples: int = 1, random_state: int | None = None) -> np.ndarray:
         """Draw ``n_samples`` points, each feature independently by inverting its CDF on the

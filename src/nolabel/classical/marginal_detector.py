@@ -31,7 +31,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 from nolabel._validation import as_output, check_is_fitted
-from nolabel.classical.marginal import MarginalDensity
+from nolabel.classical.marginal import MarginalDensity, two_sided_tail
 from nolabel.errors import ParameterError
 from nolabel.persistence import Persistable
 from nolabel.registry import register
@@ -81,14 +81,9 @@ class MarginalDetector(Persistable, BaseEstimator):
     def _raw_scores(self, X) -> torch.Tensor:
         """(n_samples, len(scores)) float64: each chosen score of every sample."""
         per_feature = self.density_.feature_scores(X)
-        columns = []
-        for name in self._check_scores():
-            if name == "density":
-                columns.append(per_feature["log_density"].sum(1))
-            else:
-                tails = torch.minimum(per_feature["log_cdf"], per_feature["log_sf"])
-                columns.append((tails + np.log(2.0)).clamp_max(0.0).sum(1))
-        return torch.stack(columns, 1)
+        return torch.stack([per_feature["log_density"].sum(1) if name == "density"
+                            else two_sided_tail(per_feature) for name in self._check_scores()],
+                           1)
 
     def fit(self, X, y=None) -> MarginalDetector:
         self._check_scores()
@@ -96,7 +91,7 @@ class MarginalDetector(Persistable, BaseEstimator):
         raw = self._raw_scores(X)
         center = raw.median(0).values
         scale = (raw - center).abs().median(0).values * _MAD_TO_SD
-        fallback = raw.std(0, correction=0) if raw.shape[0] > 1 else torch.ones_like(center)
+        fallback = raw.std(0, correction=0)
         scale = torch.where(scale > 0, scale, torch.where(fallback > 0, fallback, 1.0))
         self.center_ = center.cpu().numpy()
         self.scale_ = scale.cpu().numpy()
