@@ -142,6 +142,8 @@ def build(method: str, seed: int, dataset: str, pretrained, augment: bool, preci
 
 def run_one(method: str, seed: int, dataset: str, X: np.ndarray, y: np.ndarray,
             augment: bool, precision: str) -> dict:
+    import torch
+
     from nolabel import CatGAN, InfoGAN, KMeans
     from nolabel.metrics.clustering import clustering_scores
 
@@ -166,7 +168,8 @@ def run_one(method: str, seed: int, dataset: str, X: np.ndarray, y: np.ndarray,
     seconds = time.perf_counter() - start + pretrain_seconds
     scores = clustering_scores(y, np.asarray(labels))
     return {"seed": seed, "seconds": seconds, "pretraining_seconds": pretrain_seconds,
-            "precision": precision, "epochs": schedule(method, dataset), **scores}
+            "precision": precision, "epochs": schedule(method, dataset),
+            "threads": torch.get_num_threads(), **scores}
 
 
 def schedule(method: str, dataset: str) -> str:
@@ -199,7 +202,8 @@ def markdown(results: dict) -> str:
                   "method's clustering phase; GANs: training epochs. s/seed includes the "
                   "shared pretraining; "
                   "the fastest seed, the closest to an uncontended run: a seed run beside "
-                  "another CPU-heavy job takes 2-10x longer, and nothing makes one faster. "
+                  "another CPU-heavy job takes 2-10x longer, and nothing makes one faster "
+                  "(the JSON records each run's torch threads). "
                   "+aug: pretraining and clustering on DEC-DA's random shifts and rotations.",
                   "", f"Published: {PUBLISHED.get(dataset, '')}", ""]
     return "\n".join(lines)
