@@ -13,10 +13,15 @@ from nolabel.report.figures import _save, plt
 
 def training_curves(history: dict[str, Sequence[float]], path: str | Path,
                     title: str = "training curves") -> Path:
-    """One panel per logged quantity against the epoch (or iteration) it was logged at."""
+    """One panel per logged quantity against the epoch (or iteration) it was logged at, four
+    panels to a row: a model that logs a dozen quantities (DAC, the GANs) stays readable."""
     names = sorted(history)
-    fig, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names), 3.0), squeeze=False)
-    for axis, name in zip(axes[0], names, strict=True):
+    columns = max(1, min(4, len(names)))
+    rows = max(1, -(-len(names) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 2.8 * rows), squeeze=False)
+    for axis in axes.flat[len(names):]:
+        axis.set_visible(False)
+    for axis, name in zip(axes.flat, names, strict=False):
         values = np.asarray(history[name], dtype=np.float64)
         axis.plot(np.arange(1, len(values) + 1), values, marker="." if len(values) < 30 else "")
         axis.set_title(name, fontsize=9)
