@@ -259,3 +259,16 @@ def test_csv_cells_with_separator_control_characters_are_read_like_python_strips
 def test_float_labels_too_large_for_integers_are_refused(tmp_path):
     with pytest.raises(DataError, match=r"labels must be integers.*y\[1\]"):
         Dataset(np.zeros((2, 3), dtype=np.float32), y=np.array([1.0, 1e300]))
+
+
+def test_image_folder_class_keeps_images_nested_below_it(tmp_path):
+    """A class folder's images at any depth belong to it (a label with a slash, "T-shirt/top",
+    makes T-shirt/top/); hidden folders stay out."""
+    gray = np.zeros((4, 4), dtype=np.uint8)
+    _save(tmp_path / "Bag" / "0.png", gray)
+    _save(tmp_path / "T-shirt" / "top" / "1.png", gray)
+    _save(tmp_path / "T-shirt" / "top" / "2.png", gray)
+    _save(tmp_path / "Bag" / ".thumbnails" / "0.png", gray)
+    data = load(tmp_path)
+    assert data.classes == ("Bag", "T-shirt")
+    np.testing.assert_array_equal(data.y, [0, 1, 1])

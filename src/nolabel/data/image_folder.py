@@ -1,7 +1,8 @@
 """A folder of images (pillow, optional dependency) -> (n, c, h, w) in [0, 1].
 
-Images directly in the folder are unlabelled; images in subfolders are labelled by the
-subfolder's name (sorted names -> 0, 1, ...).
+Images directly in the folder are unlabelled; images in subfolders, at any depth below them,
+are labelled by the name of the subfolder of the folder they are in (sorted names -> 0, 1, ...),
+as torchvision's ImageFolder does.
 
 Size: without ``image_size`` every image must have the same size (the error names two that
 differ and the option that resizes them). With ``image_size=(height, width)`` every image of
@@ -82,18 +83,27 @@ def check_resize(resize: object) -> str:
     return str(resize)
 
 
+def _is_image(path: Path) -> bool:
+    return path.is_file() and not path.name.startswith(".") and \
+        path.suffix.lower() in IMAGE_SUFFIXES
+
+
 def _images_in(folder: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES
-    )
+    return sorted(p for p in folder.iterdir() if _is_image(p))
+
+
+def _images_under(folder: Path) -> list[Path]:
+    """Images at any depth below ``folder``, hidden files and folders skipped: a class folder
+    that groups its images further (a class named "T-shirt/top" becomes T-shirt/top/) keeps
+    all of them, where a one-level listing dropped them without a word."""
+    return sorted(p for p in folder.rglob("*") if _is_image(p)
+                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
 
 
 def _find_images(folder: Path) -> tuple[list[Path], list[int] | None, tuple[str, ...] | None]:
     top = _images_in(folder)
     subfolders = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-    labelled = {sub.name: _images_in(sub) for sub in subfolders}
+    labelled = {sub.name: _images_under(sub) for sub in subfolders}
     labelled = {name: files for name, files in labelled.items() if files}
     if top and labelled:
         raise DataError(
