@@ -1,8 +1,8 @@
 """A folder of images (pillow, optional dependency) -> (n, c, h, w) in [0, 1].
 
-Images directly in the folder are unlabelled; images in subfolders, at any depth below them,
-are labelled by the name of the subfolder of the folder they are in (sorted names -> 0, 1, ...),
-as torchvision's ImageFolder does.
+Images directly in the folder are unlabelled; every other image is labelled by the name of
+the top-level subfolder it lies under, at any depth (sorted names -> 0, 1, ...), as
+torchvision's ImageFolder does. Symbolic links to folders are not followed.
 
 Size: without ``image_size`` every image must have the same size (the error names two that
 differ and the option that resizes them). With ``image_size=(height, width)`` every image of
