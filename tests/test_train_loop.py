@@ -1,3 +1,4 @@
+import copy
 import pickle
 
 import numpy as np
@@ -262,3 +263,37 @@ def test_progress_shows_in_a_notebook_kernel_and_never_with_verbose_0(monkeypatc
     shell = types.SimpleNamespace(config={"IPKernelApp": {"connection_file": "kernel.json"}})
     monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
     assert _progress_enabled(1) and not _progress_enabled(0)
+
+
+def test_adam_is_fused_on_cpu_and_steps_as_the_per_tensor_adam():
+    """make_optimizer's Adam takes the fused path where the device has one (4-5x faster per
+    step on CPU) and updates the weights as torch's reference per-tensor loop does."""
+    from nolabel.train import make_optimizer
+
+    torch.manual_seed(0)
+    fused_net = nn.Sequential(nn.Linear(20, 30), nn.ReLU(), nn.Linear(30, 5))
+    plain_net, start = copy.deepcopy(fused_net), copy.deepcopy(fused_net)
+    fused = make_optimizer("adam", fused_net.parameters(), 1e-2, weight_decay=1e-3)
+    plain = torch.optim.Adam(plain_net.parameters(), lr=1e-2, weight_decay=1e-3, foreach=False)
+    assert fused.defaults["fused"] is True
+    x, target = torch.randn(64, 20), torch.randn(64, 5)
+    for _ in range(20):
+        for net, optimizer in ((fused_net, fused), (plain_net, plain)):
+            optimizer.zero_grad()
+            nn.functional.mse_loss(net(x), target).backward()
+            optimizer.step()
+    for a, b in zip(fused_net.parameters(), plain_net.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    assert not torch.allclose(fused_net[0].weight, start[0].weight, atol=1e-3)  # it trained
+
+
+def test_passes_inside_training_autocast_to_the_training_precision():
+    """DEC's target updates run under ``autocast(precision)``: bf16 products when the fit
+    is bf16, float32 when it is float32."""
+    from nolabel.train.precision import autocast
+
+    layer, x = nn.Linear(8, 4), torch.randn(3, 8)
+    with autocast("bf16", torch.device("cpu")):
+        assert layer(x).dtype == torch.bfloat16
+    with autocast("32", torch.device("cpu")):
+        assert layer(x).dtype == torch.float32

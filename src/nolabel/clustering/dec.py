@@ -28,6 +28,7 @@ from nolabel.models.autoencoder import reconstruction_error
 from nolabel.models.base import Phase
 from nolabel.registry import register
 from nolabel.train import Callbacks, Objective
+from nolabel.train.precision import autocast
 
 
 # -- losses -------------------------------------------------------------------------------------
@@ -87,7 +88,8 @@ class _TargetUpdates(Callbacks):
     def before_batch(self, iteration: int) -> bool:
         if iteration % self.model.update_interval:
             return False
-        q = self.model._batched(self.model._cluster_probabilities, self.data)
+        with autocast(self.model.precision, self.p.device):
+            q = self.model._batched(self.model._cluster_probabilities, self.data).float()
         labels = q.argmax(1)  # at first the k-means labels: argmax q is the nearest centre
         if iteration > 0:
             change = float((labels != self.labels).float().mean())

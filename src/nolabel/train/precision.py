@@ -63,6 +63,15 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return "32"
 
 
+def autocast(precision: str, device: torch.device) -> contextlib.AbstractContextManager:
+    """Autocast to ``precision`` on ``device`` (nothing for float32), for passes over the data
+    inside training that feed it (DEC's target updates): the arithmetic of the training steps,
+    at their speed."""
+    dtype = PRECISIONS[resolve_precision(precision, device)]
+    return (torch.autocast(device.type, dtype=dtype) if dtype is not None
+            else contextlib.nullcontext())
+
+
 def loss_scale() -> float:
     """The fp16 loss scale of the step being run (1 otherwise). Losses that differentiate
     inside themselves (WGAN-GP's gradient penalty) scale that inner gradient by it and
