@@ -29,6 +29,18 @@ def test_header_and_text_label_by_name(tmp_path, delimiter):
     _check(load(_table(tmp_path / "t.csv", delimiter), label_column="species"))
 
 
+def test_header_names_the_features_and_leaves_out_the_label_column(tmp_path):
+    # The report labels its per-feature panels with these names ("column 0.." without them).
+    assert load(_table(tmp_path / "t.csv", ","), label_column="species").feature_names == (
+        "height", "width")
+    numeric = tmp_path / "numeric.csv"
+    numeric.write_text("a,kind,b\n1,0,2\n3,1,4\n")
+    assert load(numeric, label_column=1).feature_names == ("a", "b")
+    assert load(numeric).feature_names == ("a", "kind", "b")
+    assert load(_table(tmp_path / "n.csv", ";", header=False),
+                label_column=-1).feature_names is None
+
+
 @pytest.mark.parametrize("delimiter", [";", "\t"])
 def test_no_header_and_text_label_by_index(tmp_path, delimiter):
     path = _table(tmp_path / "t.csv", delimiter, header=False)

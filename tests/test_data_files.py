@@ -175,6 +175,7 @@ def test_parquet_round_trip(tmp_path):
     np.testing.assert_array_equal(data.X, [[1, 4], [2, 5], [3, 6]])
     np.testing.assert_array_equal(data.y, [0, 1, 0])
     assert data.classes == ("x", "y")
+    assert data.feature_names == ("a", "b")
 
 
 def test_parquet_nested_and_text_columns_are_named(tmp_path):

@@ -135,3 +135,9 @@ def test_dataset_properties_and_validation():
         Dataset(np.zeros((0, 2)))
     with pytest.raises(DataError, match="only 2 class names"):
         Dataset(np.zeros((2, 2)), np.array([0, 2]), classes=("a", "b"))
+    named = Dataset(np.zeros((3, 2)), feature_names=["a", "b"])
+    assert named.subset([0, 2]).feature_names == ("a", "b")
+    with pytest.raises(DataError, match="3 feature names"):
+        Dataset(np.zeros((2, 2)), feature_names=("a", "b", "c"))
+    with pytest.raises(DataError, match="names are for the columns of a table"):
+        Dataset(np.zeros((2, 1, 1, 2)), feature_names=("a", "b"))

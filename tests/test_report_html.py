@@ -65,6 +65,21 @@ def test_kmeans_report_has_no_samples_and_a_confusion_matrix(tmp_path):
     assert not (tmp_path / "km" / "samples.png").exists()
 
 
+def test_a_tables_report_names_its_columns_from_the_header(tmp_path, monkeypatch):
+    """The per-feature panels (cluster centres, reconstructions) are labelled with the CSV's
+    header, the label column left out, not "column 0..": the names reach the report."""
+    import nolabel.cli.reporting as reporting
+
+    blobs = write_blobs_csv(tmp_path / "blobs.csv")
+    fit("kmeans", "--data", str(blobs), "--label-column", "species", "--param",
+        "n_clusters=3", "--out", str(tmp_path / "km"), "--no-report")
+    seen = []
+    monkeypatch.setattr(reporting, "write_run_report",
+                        lambda path, inputs: seen.append(inputs) or path)
+    assert main(["report", str(tmp_path / "km"), "--verbose", "0"]) == 0
+    assert tuple(seen[0].feature_names) == ("height", "width", "depth", "weight")
+
+
 def test_vade_report_draws_samples_by_cluster(tmp_path, capsys):
     fit("vade", "--data", "digits", "--limit", "120", "--scale", "minmax", *TINY_VADE,
         "--out", str(tmp_path / "vade"), "--no-report")

@@ -118,7 +118,7 @@ def gather(ctx: Context, metrics: dict) -> ReportInputs:
     inputs = ReportInputs(title=f"nolabel run: {ctx.name} on {ctx.spec.source}",
                           summary=_summary(ctx), metrics=metrics, images=ctx.data.is_image,
                           history=history_of(ctx.model), labels=ctx.data.y,
-                          class_names=ctx.data.classes)
+                          class_names=ctx.data.classes, feature_names=ctx.data.feature_names)
     if not ctx.data.is_image:
         inputs.table = ctx.data.flat()
     if caps.reconstruct and ctx.data.is_image:

@@ -317,7 +317,10 @@ def read_csv(
         X, y, classes, names, label = _read_python(path, delimiter, header, label_column, split)
     notes = (f"{split}, {'a header row' if names else 'no header row'}, {len(X)} rows of "
              f"{X.shape[1]} features" + ("" if label is None else " and a label column"),)
-    return RawData(X, notes=notes) if label is None else RawData(X, y, classes, notes)
+    feature_names = tuple(n for i, n in enumerate(names) if i != label) if names else None
+    if label is None:
+        y, classes = None, None
+    return RawData(X, y, classes, notes, feature_names)
 
 
 def _read_fast(path: Path, sample: list[str], delimiter: str, header: bool | None,

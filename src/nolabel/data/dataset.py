@@ -27,6 +27,7 @@ class Dataset:
     name: str = "data"
     source: str = ""
     classes: tuple[str, ...] | None = None
+    feature_names: tuple[str, ...] | None = None  # a table's column names, from its header
 
     def __post_init__(self) -> None:
         self.X = check_array(self.X, name=f"{self.name}: X")
@@ -35,6 +36,13 @@ class Dataset:
                 f"{self.name}: X must be (n, features) or images (n, channels, height, width), "
                 f"got shape {self.X.shape}"
             )
+        if self.feature_names is not None:
+            self.feature_names = tuple(str(n) for n in self.feature_names)
+            if self.X.ndim != 2 or len(self.feature_names) != self.X.shape[1]:
+                raise DataError(
+                    f"{self.name}: {len(self.feature_names)} feature names for samples of "
+                    f"shape {self.X.shape[1:]}; names are for the columns of a table"
+                )
         if self.y is not None:
             self.y = _check_labels(self.y, self.X.shape[0], self.name)
         if self.classes is not None:
@@ -130,6 +138,7 @@ class RawData(NamedTuple):
     y: np.ndarray | None = None
     classes: tuple[str, ...] | None = None
     notes: tuple[str, ...] = ()  # how the source was read (delimiter, resizing): verbose output
+    feature_names: tuple[str, ...] | None = None  # a table's header, label column left out
 
 
 @dataclasses.dataclass(frozen=True)

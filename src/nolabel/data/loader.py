@@ -81,13 +81,13 @@ def load(
             raise ParameterError(f"{argument} applies to named datasets, not to files",
                                  arguments=[argument])
     file = Path(source).expanduser()
-    X, y, classes, notes = read_path(
+    raw = read_path(
         file, label_column=label_column, mmap=mmap, image_size=image_size, channels=channels,
         resize=resize, delimiter=delimiter,
     )
-    if verbose and notes:
-        print(f"{file}: {'; '.join(notes)}", flush=True)
-    X, kept = clean_rows(X, impute=impute, name=str(file))
-    if kept is not None and y is not None:
-        y = y[kept]
-    return Dataset(X, y, name=file.stem or file.name, source=str(file), classes=classes)
+    if verbose and raw.notes:
+        print(f"{file}: {'; '.join(raw.notes)}", flush=True)
+    X, kept = clean_rows(raw.X, impute=impute, name=str(file))
+    y = raw.y if kept is None or raw.y is None else raw.y[kept]
+    return Dataset(X, y, name=file.stem or file.name, source=str(file), classes=raw.classes,
+                   feature_names=raw.feature_names)

@@ -61,8 +61,9 @@ def read_parquet(path: Path, *, label_column: str | int | None = None) -> RawDat
     X = np.column_stack(
         [table.column(i).cast(pa.float64()).to_numpy(zero_copy_only=False) for i in features]
     )
+    feature_names = tuple(str(names[i]) for i in features)
     if label is None:
-        return RawData(X)
+        return RawData(X, feature_names=feature_names)
     label_type = table.schema.field(label).type
     if pa.types.is_nested(label_type):
         raise DataError(
@@ -71,7 +72,7 @@ def read_parquet(path: Path, *, label_column: str | int | None = None) -> RawDat
         )
     values = table.column(label).to_numpy(zero_copy_only=False)
     y, classes = encode_labels(values, name=f"{path}: column {names[label]!r}")
-    return RawData(X, y, classes)
+    return RawData(X, y, classes, feature_names=feature_names)
 
 
 def _is_numeric(pa, dtype) -> bool:
