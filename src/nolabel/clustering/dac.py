@@ -88,8 +88,8 @@ class DAC(MixtureSampling, CodeInverse, AutoEncoderClusterer):
         must match.
     augment, noise, noise_level : image augmentation and denoising pretraining, as in
         :class:`~nolabel.DEC`.
-    n_init : EM restarts of the diagonal GaussianMixture fitted to the pretrained codes; the
-        most likely fit initialises π, μ_c, σ²_c.
+    n_init : k-means restarts on the pretrained codes (20, as DEC); EM for a diagonal
+        GaussianMixture starts from the best of them and initialises π, μ_c, σ²_c.
     optimizer, lr, weight_decay : the same optimizer for both objectives.
     mixture_lr : learning rate of the mixture's π, μ_c, σ²_c (None: ``lr``).
     epochs, batch_size, random_state, device, verbose : as in :class:`~nolabel.AutoEncoder`.
@@ -123,7 +123,7 @@ class DAC(MixtureSampling, CodeInverse, AutoEncoderClusterer):
         augment: bool | str = False,
         noise: str | None = None,
         noise_level: float = 0.2,
-        n_init: int = 10,
+        n_init: int = 20,
         optimizer: str = "adam",
         lr: float = 1e-4,
         mixture_lr: float | None = None,
