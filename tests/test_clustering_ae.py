@@ -255,14 +255,14 @@ def test_bad_data_and_unfitted(digits):
 
 
 # -- the clustering phase does what it is for --------------------------------------------------
-# DAC at its default lr (1e-4) gains +0.016 to +0.025 NMI over seeds 0-4 here; at lr 1e-3 the
-# gain ranged from -0.05 to +0.03 with the seed, so the test holds DAC to its defaults, and to
-# a gain half the smallest measured.
+# DAC at its default lr (1e-4) gains +0.009 to +0.026 NMI over seeds 0-4 here (from its
+# k-means-started EM); at lr 1e-3 the gain ranged from -0.05 to +0.03 with the seed, so the
+# test holds DAC to its defaults, and to a gain about half the smallest measured.
 @pytest.mark.parametrize(("cls", "settings", "gain"), [
     (DEC, {"optimizer": "adam", "lr": 1e-3, "update_interval": 20}, 0.02),
     (IDEC, {"update_interval": 20}, 0.02),
     (VaDE, {"lr": 5e-4}, 0.02),
-    (DAC, {}, 0.008),
+    (DAC, {}, 0.005),
 ])
 def test_clustering_phase_improves_on_its_own_start(cls, settings, gain, one_thread):
     """On all 1,797 digits, from a small pretrained autoencoder, the clustering phase ends with

@@ -74,12 +74,12 @@ class DAC(MixtureSampling, CodeInverse, AutoEncoderClusterer):
     adversarial_weight : weight of the encoder's adversarial (non-saturating) loss; 0.1.
         The adversarial term is what holds the codes to the whole mixture, its weights
         included, so it is also the guard against the likelihood's rich-get-richer merging.
-        Measured on all of Fashion-MNIST from the benchmark's 50-epoch autoencoders: on
-        seed 1 (EM start 0.559, 20 epochs) 0.01 ended below the start at 0.544 and 0.1 at
-        0.576; on seed 4, 0.594 at 0.01 (20 epochs), 0.620 at 0.1 and 0.616 at 1.0 (10
-        epochs); over the benchmark's 5 seeds 0.563 at 0.01 and 0.583 at 0.1. A larger
-        ``gmm_weight`` instead (0.1 or 1, seed 4) emptied clusters within 10 epochs (4 of 10
-        at 0.1; ACC 0.43 and 0.27).
+        Measured on all of Fashion-MNIST from the benchmark's 50-epoch autoencoders, with the
+        earlier start (the most likely of 10 EM runs; see ``n_init``): on seed 1 (EM start 0.559, 20
+        epochs) 0.01 ended below the start at 0.544 and 0.1 at 0.576; on seed 4, 0.594 at 0.01 (20
+        epochs), 0.620 at 0.1 and 0.616 at 1.0 (10 epochs); over the benchmark's 5 seeds 0.563 at
+        0.01 and 0.583 at 0.1. A larger ``gmm_weight`` instead (0.1 or 1, seed 4) emptied clusters
+        within 10 epochs (4 of 10 at 0.1; ACC 0.43 and 0.27).
     d_steps : discriminator steps per mini-batch.
     pretrain_epochs, pretrain_lr : autoencoder pretraining with Adam.
     pretrained : a fitted autoencoder whose encoder and decoder start the model instead of
