@@ -318,8 +318,6 @@ def read_csv(
     notes = (f"{split}, {'a header row' if names else 'no header row'}, {len(X)} rows of "
              f"{X.shape[1]} features" + ("" if label is None else " and a label column"),)
     feature_names = tuple(n for i, n in enumerate(names) if i != label) if names else None
-    if label is None:
-        y, classes = None, None
     return RawData(X, y, classes, notes, feature_names)
 
 
