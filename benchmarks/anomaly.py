@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nolabel._atomic import atomic_write_text
+
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED_ONE_CLASS = {"CAE": 90.2, "Deep SVDD": 89.2, "GEOM": 93.5}
@@ -295,7 +297,7 @@ def one_class_markdown(part: dict) -> list[str]:
 
 def write(results: dict) -> None:
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "anomaly.json").write_text(json.dumps(results, indent=2))
+    atomic_write_text(RESULTS / "anomaly.json", json.dumps(results, indent=2))
     lines = ["# Anomaly detection benchmark", "",
              "Scores are `score_samples` (higher = more normal) turned into ROC AUC by "
              "`nolabel.metrics.anomaly`; same run, same data for every detector.", ""]
@@ -303,7 +305,7 @@ def write(results: dict) -> None:
         lines += [*tabular_markdown(results["tabular"]), ""]
     if "one_class" in results:
         lines += [*one_class_markdown(results["one_class"]), ""]
-    (RESULTS / "anomaly.md").write_text("\n".join(lines))
+    atomic_write_text(RESULTS / "anomaly.md", "\n".join(lines))
 
 
 def main() -> None:

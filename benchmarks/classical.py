@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from nolabel._atomic import atomic_write_text
 
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
@@ -448,12 +449,6 @@ def markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write(path: Path, text: str) -> None:
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=3)
@@ -567,8 +562,8 @@ def main() -> None:
     for section in wanted:
         measured[section] = stamp
     RESULTS.mkdir(exist_ok=True)
-    _write(path, json.dumps(results, indent=2) + "\n")
-    _write(RESULTS / "classical.md", markdown(results))
+    atomic_write_text(path, json.dumps(results, indent=2) + "\n")
+    atomic_write_text(RESULTS / "classical.md", markdown(results))
     print(markdown(results))
 
 

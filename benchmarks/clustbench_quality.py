@@ -28,10 +28,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -39,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from nolabel._atomic import atomic_write_text
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "clustbench"
@@ -215,19 +215,6 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; results are for everyone
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batteries", nargs="+", default=list(BATTERIES))
@@ -260,9 +247,10 @@ def main(argv: list[str] | None = None) -> None:
         print("# GaussianMixture", flush=True)
         results["gmm"] = evaluate(ours_gmm, sklearn_gmm, args.batteries, args.root,
                                   seed=args.seed, progress=progress)
-    _write_atomic(RESULTS / "clustbench_quality.json", json.dumps(results, indent=2) + "\n")
+    RESULTS.mkdir(exist_ok=True)
+    atomic_write_text(RESULTS / "clustbench_quality.json", json.dumps(results, indent=2) + "\n")
     text = markdown(results)
-    _write_atomic(RESULTS / "clustbench_quality.md", text)
+    atomic_write_text(RESULTS / "clustbench_quality.md", text)
     print(text)
 
 

@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nolabel._atomic import atomic_write_text
+
 RESULTS = Path(__file__).parent / "results"
 CACHE = Path(__file__).parent / ".cache"
 SHARED = ("ae-kmeans", "dec", "idec", "vade", "dac", "n2d")  # start from the shared autoencoder
@@ -239,9 +241,7 @@ def save(path: Path, dataset: str, method: str, result: dict) -> None:
         runs = [r for r in results.setdefault(dataset, {}).get(method, [])
                 if r["seed"] != result["seed"]]
         results[dataset][method] = sorted([*runs, result], key=lambda r: r["seed"])
-        temporary = path.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(results, indent=2) + "\n")
-        temporary.replace(path)
+        atomic_write_text(path, json.dumps(results, indent=2) + "\n")
 
 
 def main() -> None:
@@ -267,7 +267,7 @@ def main() -> None:
                 log(f"{args.dataset} {name}: {result}")
                 save(path, args.dataset, name, result)
     results = json.loads(path.read_text()) if path.exists() else {}
-    (RESULTS / "deep_clustering.md").write_text(markdown(results))
+    atomic_write_text(RESULTS / "deep_clustering.md", markdown(results))
     print(markdown(results))
 
 

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nolabel._atomic import atomic_write_text
+
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
 
@@ -150,8 +152,8 @@ def main() -> None:
         results["throughput"] = throughput(args.n_samples, args.epochs)
     elif args.part == "memmap":
         results["memmap"] = memmap(args.copies, args.max_iter)
-    json_path.write_text(json.dumps(results, indent=2) + "\n")
-    (RESULTS / "distributed.md").write_text(table(results))
+    atomic_write_text(json_path, json.dumps(results, indent=2) + "\n")
+    atomic_write_text(RESULTS / "distributed.md", table(results))
     print(table(results))
 
 

@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from nolabel._atomic import atomic_write_text
+
 RESULTS = Path(__file__).parent / "results"
 # k-means results depend on the seed's initial centres: compare means over several seeds.
 SEEDS = {1: range(5), 10: range(2)}
@@ -136,8 +138,8 @@ def main() -> None:
                "kmeans": rows, "kmeans_ratios": ratios, "training_loop": loop}
     RESULTS.mkdir(exist_ok=True)
     suffix = "-quick" if args.quick else ""
-    (RESULTS / f"foundation{suffix}.json").write_text(json.dumps(results, indent=2) + "\n")
-    (RESULTS / f"foundation{suffix}.md").write_text(markdown(results))
+    atomic_write_text(RESULTS / f"foundation{suffix}.json", json.dumps(results, indent=2) + "\n")
+    atomic_write_text(RESULTS / f"foundation{suffix}.md", markdown(results))
     print(markdown(results))
 
 

@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from nolabel._atomic import atomic_write_text
+
 RESULTS = Path(__file__).parent / "results"
 PUBLISHED = {"NS-GAN": 26.5, "WGAN-GP": 24.5, "VAE": 58.7}
 
@@ -201,17 +203,17 @@ def main() -> None:
         merged.update({k: v for k, v in quality.items() if k != "rows"})
         merged["rows"] = {**merged.get("rows", {}), **quality["rows"]}
         results["quality"] = merged
-        path.write_text(json.dumps(results, indent=2) + "\n")
-        (RESULTS / "generation.md").write_text(markdown(results))
+        atomic_write_text(path, json.dumps(results, indent=2) + "\n")
+        atomic_write_text(RESULTS / "generation.md", markdown(results))
 
     if args.part == "quality":
         part_quality(args, save)
     elif args.part == "overhead":
         results = json.loads(path.read_text()) if path.exists() else {}
         results["overhead"] = part_overhead(args)
-        path.write_text(json.dumps(results, indent=2) + "\n")
+        atomic_write_text(path, json.dumps(results, indent=2) + "\n")
     results = json.loads(path.read_text()) if path.exists() else {}
-    (RESULTS / "generation.md").write_text(markdown(results))
+    atomic_write_text(RESULTS / "generation.md", markdown(results))
     print(markdown(results))
 
 

@@ -38,6 +38,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from nolabel._atomic import atomic_write_text
+
 RESULTS = Path(__file__).parent / "results"
 PUBLISHED_MNIST = {"VAE (IWAE paper, k=5000)": 86.76, "pythae VAE": 89.78, "PixelCNN": 81.30,
                    "Gated PixelCNN (pytorch-generative)": 81.50}
@@ -312,11 +314,11 @@ def main() -> None:
             merged = json.loads(path.read_text()) if path.exists() else {}  # parts run in parallel
             merged = {k: v for k, v in merged.items() if k in ("fashion-mnist", "mnist")}
             merged.setdefault(args.dataset, {})[part] = outcome
-            path.write_text(json.dumps(merged, indent=2) + "\n")
+            atomic_write_text(path, json.dumps(merged, indent=2) + "\n")
 
         save(run(args, train, test, save))
         results = json.loads(path.read_text())
-    (RESULTS / "likelihood.md").write_text(markdown(results))
+    atomic_write_text(RESULTS / "likelihood.md", markdown(results))
     print(markdown(results))
 
 

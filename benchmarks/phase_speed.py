@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from nolabel._atomic import atomic_write_text
+
 RESULTS = Path(__file__).parent / "results"
 SETTINGS = ("torch defaults", "nolabel")
 
@@ -92,7 +94,7 @@ def main() -> None:
     record = {"n": len(X), "threads": torch.get_num_threads(), "epochs": args.epochs,
               "repeats": args.repeats, "seconds_per_epoch": seconds}
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "phase_speed.json").write_text(json.dumps(record, indent=2) + "\n")
+    atomic_write_text(RESULTS / "phase_speed.json", json.dumps(record, indent=2) + "\n")
     lines = [f"# Training phases: seconds per epoch on {len(X)} Fashion-MNIST images", "",
              f"{torch.get_num_threads()} torch threads, bf16 where the CPU has it; median of "
              f"{args.repeats} alternating runs. torch defaults: per-tensor Adam, float32 target "
@@ -101,7 +103,7 @@ def main() -> None:
     for phase in phases:
         old, new = (statistics.median(seconds[phase][s]) for s in SETTINGS)
         lines.append(f"| {phase} | {old:.2f} | {new:.2f} | {old / new:.2f}x |")
-    (RESULTS / "phase_speed.md").write_text("\n".join(lines) + "\n")
+    atomic_write_text(RESULTS / "phase_speed.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

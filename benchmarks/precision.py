@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from nolabel._atomic import atomic_write_text
+
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -100,8 +102,8 @@ def main() -> None:
               "samples_per_s": {k: statistics.median(v) for k, v in speed.items()},
               "quality": quality}
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "precision.json").write_text(json.dumps(result, indent=2))
-    (RESULTS / "precision.md").write_text(markdown(result))
+    atomic_write_text(RESULTS / "precision.json", json.dumps(result, indent=2))
+    atomic_write_text(RESULTS / "precision.md", markdown(result))
     print(markdown(result))
 
 

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nolabel._atomic import atomic_write_text
+
 RESULTS = Path(__file__).parent / "results"
 LATENTS = (2, 10, 32)
 PUBLISHED = {"logistic regression, raw pixels": 0.84, "supervised 2-conv network": 0.916}
@@ -241,8 +243,8 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
 
     def save() -> None:
-        path.write_text(json.dumps(results, indent=2) + "\n")
-        (RESULTS / "representation.md").write_text(markdown(results))
+        atomic_write_text(path, json.dumps(results, indent=2) + "\n")
+        atomic_write_text(RESULTS / "representation.md", markdown(results))
 
     models: dict = {}
     if "mse" in parts:

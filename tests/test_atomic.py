@@ -3,7 +3,7 @@ import stat
 
 import pytest
 
-from nolabel._atomic import atomic_write
+from nolabel._atomic import atomic_write, atomic_write_text
 
 
 def test_written_files_get_the_usual_permissions(tmp_path):
@@ -24,3 +24,11 @@ def test_failed_write_keeps_the_old_file_and_no_temp(tmp_path):
         raise RuntimeError("killed mid-write")
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.safetensors"]
+
+
+def test_text_is_written_as_utf8_and_replaces_the_old_file(tmp_path):
+    target = tmp_path / "results.md"
+    target.write_text("old table")
+    assert atomic_write_text(target, "| ACC ± sd |\n") == target
+    assert target.read_text(encoding="utf-8") == "| ACC ± sd |\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.md"]
