@@ -255,16 +255,18 @@ def test_bad_data_and_unfitted(digits):
 
 
 # -- the clustering phase does what it is for --------------------------------------------------
-# DAC at its default lr (1e-4) gains +0.009 to +0.026 NMI over seeds 0-4 here (from its
-# k-means-started EM); at lr 1e-3 the gain ranged from -0.05 to +0.03 with the seed, so the
-# test holds DAC to its defaults, and to a gain about half the smallest measured.
-@pytest.mark.parametrize(("cls", "settings", "gain"), [
-    (DEC, {"optimizer": "adam", "lr": 1e-3, "update_interval": 20}, 0.02),
-    (IDEC, {"update_interval": 20}, 0.02),
-    (VaDE, {"lr": 5e-4}, 0.02),
-    (DAC, {}, 0.005),
+# DAC at its default lr (1e-4) gains NMI over its k-means-started EM on every seed, but by
+# little next to the seed-to-seed spread: +0.009 to +0.026 over seeds 0-4 in bf16 (Zen 5);
+# +0.020 / +0.013 / +0.000 / +0.027 / +0.033 in float32 (Zen 3, no bf16). At lr 1e-3 the gain
+# ranged from -0.05 to +0.03 with the seed, so the test holds DAC to its defaults, judges it on
+# the mean gain of three seeds, and asks for about half the smallest mean measured.
+@pytest.mark.parametrize(("cls", "settings", "seeds", "gain"), [
+    (DEC, {"optimizer": "adam", "lr": 1e-3, "update_interval": 20}, (2,), 0.02),
+    (IDEC, {"update_interval": 20}, (2,), 0.02),
+    (VaDE, {"lr": 5e-4}, (2,), 0.02),
+    (DAC, {}, (0, 1, 2), 0.005),
 ])
-def test_clustering_phase_improves_on_its_own_start(cls, settings, gain, one_thread):
+def test_clustering_phase_improves_on_its_own_start(cls, settings, seeds, gain, one_thread):
     """On all 1,797 digits, from a small pretrained autoencoder, the clustering phase ends with
     clusters closer to the digits than the k-means / EM start it was given on the same codes;
     with the phase switched off the two would be equal."""
@@ -272,7 +274,10 @@ def test_clustering_phase_improves_on_its_own_start(cls, settings, gain, one_thr
 
     data = load_digits()
     X, y = (data.data / 16).astype(np.float32), data.target
-    model = cls(10, hidden_dims=(256, 128), latent_dim=10, pretrain_epochs=50, epochs=50,
-                random_state=2, device="cpu", **settings).fit(X)
-    start, end = nmi(y, model.initial_labels_), nmi(y, model.labels_)
-    assert end > start + gain, (start, end)
+    starts, ends = [], []
+    for seed in seeds:
+        model = cls(10, hidden_dims=(256, 128), latent_dim=10, pretrain_epochs=50, epochs=50,
+                    random_state=seed, device="cpu", **settings).fit(X)
+        starts.append(nmi(y, model.initial_labels_))
+        ends.append(nmi(y, model.labels_))
+    assert np.mean(ends) > np.mean(starts) + gain, (starts, ends)

@@ -300,14 +300,19 @@ def test_the_paper_networks_train_from_a_file_of_flat_vectors(digits, tmp_path):
 
 
 def test_infogan_with_the_paper_networks_clusters_digits(digits):
+    """Judged on the median of seeds 0-2: GAN training is chaotic, and the same seed lands
+    elsewhere on another CPU's float32 kernels. NMI at 50 epochs, seeds 0-4: 0.82-0.92 (mean
+    0.87) on a Zen 5 (AVX-512), 0.753 / 0.895 / 0.833 / 0.682 / 0.843 (mean 0.80) on a Zen 3
+    (AVX2); k-means on the pixels gets 0.84, the MLP players 0.64-0.78 in twice the epochs. The
+    floor sits just below k-means."""
     X, y = digits
-    model = InfoGAN(3, epochs=50, random_state=0).fit(X)  # flat 8x8 digits: paper networks
-    assert model.architecture_ == "infogan"
-    # Measured NMI 0.92 with this seed; 0.82-0.92 over seeds 0-4 (mean 0.87) at 50 epochs,
-    # against 0.84 for k-means on the pixels and 0.64-0.78 for the MLP players in twice the
-    # epochs: k-means-level quality, so the floor sits just below k-means.
-    assert nmi(y, model.labels_) > 0.8
-    assert model.history_["mi_categorical"][-1] > math.log(3) - 0.1
+    scores = []
+    for seed in range(3):
+        model = InfoGAN(3, epochs=50, random_state=seed).fit(X)  # flat 8x8: paper networks
+        assert model.architecture_ == "infogan"
+        assert model.history_["mi_categorical"][-1] > math.log(3) - 0.1
+        scores.append(nmi(y, model.labels_))
+    assert float(np.median(scores)) > 0.8, scores
 
 
 # -- errors --------------------------------------------------------------------------------------
