@@ -18,6 +18,7 @@ import torch
 
 from nolabel._validation import check_array, check_choice, check_float, check_int
 from nolabel.errors import DataError, ParameterError
+from nolabel.manifold import tsne_embedding, umap_embedding
 from nolabel.report.figures import embedding_scatter
 
 METHODS = ("auto", "tsne", "umap", "pca")
@@ -64,29 +65,6 @@ def _check_features(
     return array
 
 
-def _tsne(data: np.ndarray, random_state: int, perplexity: float) -> np.ndarray:
-    from sklearn.manifold import TSNE
-
-    # scikit-learn needs perplexity < n_samples; 3 * perplexity < n is the usual rule of thumb.
-    perplexity = min(perplexity, max((len(data) - 1) / 3.0, 1.0))
-    tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", learning_rate="auto",
-                random_state=random_state)
-    return tsne.fit_transform(data)
-
-
-def _umap(data: np.ndarray, random_state: int) -> np.ndarray:
-    try:
-        import umap
-    except ImportError:
-        raise ParameterError(
-            "method='umap' needs the umap-learn package: pip install umap-learn "
-            "(or use method='tsne' or 'pca')"
-        ) from None
-    reducer = umap.UMAP(n_components=2, n_neighbors=min(15, len(data) - 1),
-                        random_state=random_state, n_jobs=1)  # seeded UMAP is serial anyway
-    return reducer.fit_transform(data)
-
-
 def _pca(data: np.ndarray, random_state: int) -> np.ndarray:
     from nolabel.classical import PCA
 
@@ -97,9 +75,9 @@ def _embed(data: np.ndarray, method: str, random_state: int, perplexity: float) 
     if method == "identity":
         points = data
     elif method == "tsne":
-        points = _tsne(data, random_state, perplexity)
+        points = tsne_embedding(data, 2, perplexity, random_state)
     elif method == "umap":
-        points = _umap(data, random_state)
+        points = umap_embedding(data, 2, 15, seed=random_state)
     else:
         points = _pca(data, random_state)
     return np.ascontiguousarray(points, dtype=np.float32)
