@@ -34,9 +34,11 @@ def umap_embedding(data: np.ndarray, n_components: int, n_neighbors: int,
 
 def tsne_embedding(data: np.ndarray, n_components: int = 2, perplexity: float = 30.0,
                    seed: int = 0) -> np.ndarray:
-    """scikit-learn's Barnes-Hut t-SNE of ``data`` (n, d): (n, n_components) float32, PCA
-    initialisation and the automatic learning rate (n / 12, Belkina et al. 2019), which
-    keep large data from the poor local optima of a random start at a fixed rate. The
+    """scikit-learn's Barnes-Hut t-SNE of ``data`` (n, d): (n, n_components) float32.
+
+    PCA initialisation keeps the global layout and makes the result deterministic (the seed
+    does not change it); the learning rate grows with n (scikit-learn's ``"auto"``, after
+    Belkina et al. 2019), where a fixed one leaves large data poorly converged. The
     perplexity is capped at (n - 1) / 3, the usual rule for small data."""
     from sklearn.manifold import TSNE
 
