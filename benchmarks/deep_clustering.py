@@ -6,11 +6,12 @@ and wall time per seed. In the same run, the floors every row is read against: k
 raw pixels, autoencoder + k-means, and two with no network at all: UMAP of the raw pixels
 (10-d, 20 neighbours, min_dist 0) or their t-SNE (2-d, perplexity 30: the N2D paper's
 alternative manifold learner), each + a full-covariance Gaussian mixture. ``n2d-tsne`` is N2D
-with t-SNE in place of UMAP on the same shared autoencoder's codes. The two t-SNE rows are run
-on the digits only: on all of Fashion-MNIST scikit-learn's t-SNE of the 10-d codes alone took
-772 s on 2 cores (seed 0), above the 15 minutes per seed with the pretraining, for ACC
-0.549-0.579 against N2D's 0.584 on the same autoencoder. t-SNE with its PCA start is
-deterministic, so ``tsne-gmm`` has the same result for every seed.
+with t-SNE in place of UMAP on the same shared autoencoder's codes, run on the digits only: on
+all of Fashion-MNIST scikit-learn's t-SNE of the 10-d codes alone took 772 s on 2 cores (seed
+0), above the 15 minutes per seed with the pretraining, for ACC 0.549-0.579 against N2D's
+0.584 on the same autoencoder. t-SNE with its PCA start ignores the seed, so ``tsne-gmm`` has
+one result for every seed (the digits' 5 agree); on Fashion-MNIST (800 s a run on 2 cores)
+it is run for seed 0 only: ACC 0.536, below UMAP + GMM.
 
 Pretrain once, cluster many: the autoencoder methods (ae-kmeans, DEC, IDEC, VaDE, DAC, N2D)
 all start from one autoencoder per (dataset, seed, augmentation), d-500-500-2000-10 with ReLU,
