@@ -20,12 +20,16 @@ Adam 1e-3, batch 256, passed as ``pretrained=``. It is cached in benchmarks/.cac
 file lock and verified by SHA-256 before reuse; its fit time is added to each method's
 seconds. ``--augment`` runs the ``+aug`` variants: the shared autoencoder pretrained on
 DEC-DA's random shifts and rotations, and the clustering phase on augmented images too.
+``--neighbours W`` runs the ``+nbr`` variants: the shared autoencoder pretrained with the
+neighbour-embedding term (``neighbor_weight=W``, 10 neighbours: parametric UMAP's loss beside
+the reconstruction), the clustering phases as the papers have them.
 
 Each (dataset, method, seed) result is saved as soon as it exists, so a long run cut short
 keeps what it measured, and methods can be run one at a time:
 
     python benchmarks/deep_clustering.py --dataset digits [--methods dec vade] [--seeds 0 1 2 3 4]
     python benchmarks/deep_clustering.py --dataset digits --augment --methods dec idec
+    python benchmarks/deep_clustering.py --dataset digits --neighbours 0.1 --methods dec
     python benchmarks/deep_clustering.py --dataset fashion-mnist --methods umap-gmm --seeds 0
     python benchmarks/deep_clustering.py --table
 
@@ -108,7 +112,8 @@ def locked(path: Path):
         yield
 
 
-def shared_autoencoder(dataset: str, seed: int, X: np.ndarray, augment: bool, precision: str):
+def shared_autoencoder(dataset: str, seed: int, X: np.ndarray, augment: bool, neighbours: float,
+                       precision: str):
     """The seed's pretrained autoencoder and the seconds its fit took: fitted by the first
     run that asks (others wait on the lock), then read from the cache if its SHA-256 holds."""
     from nolabel import AutoEncoder, load_model
@@ -117,7 +122,7 @@ def shared_autoencoder(dataset: str, seed: int, X: np.ndarray, augment: bool, pr
 
     CACHE.mkdir(exist_ok=True)
     epochs = SCHEDULE[dataset]["pretrain_epochs"]
-    suffix = "-aug" if augment else ""
+    suffix = ("-aug" if augment else "") + (f"-nbr{neighbours:g}" if neighbours else "")
     name = f"{dataset}-seed{seed}-{epochs}epochs-{LIKELIHOOD}{suffix}-{precision}"
     path = CACHE / f"{name}.safetensors"
     record = path.with_suffix(".json")
@@ -127,6 +132,7 @@ def shared_autoencoder(dataset: str, seed: int, X: np.ndarray, augment: bool, pr
             start = time.perf_counter()
             model = AutoEncoder(10, hidden_dims=(500, 500, 2000), likelihood=LIKELIHOOD,
                                 epochs=epochs, batch_size=256, lr=1e-3, augment=augment,
+                                neighbor_weight=neighbours,
                                 precision=precision, random_state=seed, device="cpu").fit(X)
             seconds = time.perf_counter() - start
             cached = {"seconds": seconds, "sha256": sha256_file(model.save(path))}
@@ -171,7 +177,7 @@ def build(method: str, seed: int, dataset: str, pretrained, augment: bool, preci
 
 
 def run_one(method: str, seed: int, dataset: str, X: np.ndarray, y: np.ndarray,
-            augment: bool, precision: str) -> dict:
+            augment: bool, neighbours: float, precision: str) -> dict:
     import torch
 
     from nolabel import CatGAN, InfoGAN, KMeans
@@ -180,7 +186,8 @@ def run_one(method: str, seed: int, dataset: str, X: np.ndarray, y: np.ndarray,
 
     pretrained, pretrain_seconds = None, 0.0
     if method in SHARED:
-        pretrained, pretrain_seconds = shared_autoencoder(dataset, seed, X, augment, precision)
+        pretrained, pretrain_seconds = shared_autoencoder(dataset, seed, X, augment, neighbours,
+                                                          precision)
     start = time.perf_counter()
     if method == "kmeans":
         labels = KMeans(10, n_init=10, random_state=seed).fit_predict(X)
@@ -203,7 +210,8 @@ def run_one(method: str, seed: int, dataset: str, X: np.ndarray, y: np.ndarray,
     return {"seed": seed, "seconds": seconds, "pretraining_seconds": pretrain_seconds,
             "precision": precision, "cpu_bf16": cpu_has_bf16(),
             "epochs": schedule(method, dataset),
-            **({"likelihood": LIKELIHOOD} if method in SHARED else {}),
+            **({"likelihood": LIKELIHOOD, "neighbor_weight": neighbours}
+               if method in SHARED else {}),
             "threads": torch.get_num_threads(), **scores}
 
 
@@ -223,13 +231,24 @@ def schedule(method: str, dataset: str) -> str:
     return f"{epochs['pretrain_epochs']} + {clustering}"
 
 
+VARIANTS = ("", "+aug", "+nbr", "+aug+nbr")
+
+
+def neighbour_weights(methods: dict) -> str:
+    """The neighbour-embedding weights the ``+nbr`` rows ran with."""
+    weights = sorted({r["neighbor_weight"] for name, runs in methods.items()
+                      if "+nbr" in name for r in runs})
+    return ", ".join(f"{w:g}" for w in weights)
+
+
 def markdown(results: dict) -> str:
     lines = ["# Deep clustering (all images of each dataset, labels only for scoring)", ""]
     for dataset, methods in results.items():
         lines += [f"## {dataset}", "",
                   "| method | seeds | epochs | ACC | NMI | ARI | s/seed (fastest) |",
                   "|---|---|---|---|---|---|---|"]
-        names = [m for base in METHODS for m in (base, f"{base}+aug") if m in methods]
+        names = [base + variant for base in METHODS for variant in VARIANTS
+                 if base + variant in methods]
         for name in names:
             runs = methods[name]
             cells = [f"{np.mean([r[m] for r in runs]):.3f} ± {np.std([r[m] for r in runs]):.3f}"
@@ -249,6 +268,9 @@ def markdown(results: dict) -> str:
                   "another CPU-heavy job takes 2-10x longer, and nothing makes one faster "
                   "(the JSON records each run's torch threads). "
                   "+aug: pretraining and clustering on DEC-DA's random shifts and rotations. "
+                  + ("+nbr: the shared autoencoder pretrained with the neighbour-embedding "
+                     f"term (neighbor_weight {neighbour_weights(methods)}, 10 neighbours). "
+                     if any("+nbr" in name for name in names) else "") +
                   "Precision: bf16 where the CPU has it" + (
                       f"; these rows ran (at least one seed) on a CPU without it, in float32: "
                       f"{', '.join(float32)}." if float32 else "."),
@@ -274,6 +296,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--augment", action="store_true",
                         help="the +aug variants of the autoencoder methods")
+    parser.add_argument("--neighbours", type=float, default=0.0, metavar="W",
+                        help="the +nbr variants: neighbour-embedding pretraining of weight W")
     parser.add_argument("--precision", default="auto", choices=("auto", "32", "bf16"))
     parser.add_argument("--table", action="store_true", help="only rewrite the markdown")
     args = parser.parse_args()
@@ -283,9 +307,11 @@ def main() -> None:
         X, y = load_all(args.dataset)
         for method in args.methods:
             augment = args.augment and method in SHARED
+            neighbours = args.neighbours if method in SHARED else 0.0
+            name = method + ("+aug" if augment else "") + ("+nbr" if neighbours else "")
             for seed in args.seeds:
-                result = run_one(method, seed, args.dataset, X, y, augment, args.precision)
-                name = f"{method}+aug" if augment else method
+                result = run_one(method, seed, args.dataset, X, y, augment, neighbours,
+                                 args.precision)
                 log(f"{args.dataset} {name}: {result}")
                 save(path, args.dataset, name, result)
     results = json.loads(path.read_text()) if path.exists() else {}

@@ -46,6 +46,7 @@ from nolabel.models.autoencoder import (
 )
 from nolabel.models.base import NeuralEstimator, NeuralTransformer, Phase, augmented
 from nolabel.nets.mlp import ACTIVATIONS
+from nolabel.nets.neighbours import neighbour_table, with_neighbour_term
 from nolabel.train import Objective, make_optimizer
 
 
@@ -131,7 +132,7 @@ class AutoEncoderClusterer(NeuralTransformer, DeepClusterer):
         "pretrain_lr": Float(0.0, strict=True), "hidden_dims": Sizes(),
         "channels": Sizes(), "activation": Choice(*ACTIVATIONS), "pretrained": Anything(),
         "augment": OneOf(Bool(), Choice("pretrain")), "noise": Choice(*NOISES),
-        "noise_level": Float(0.0),
+        "noise_level": Float(0.0), "neighbor_weight": Float(0.0), "neighbor_k": Int(1),
     }
     _parameter_rules = (
         lambda self: (f"noise_level is the masked fraction, below 1; got {self.noise_level}"
@@ -251,9 +252,10 @@ class AutoEncoderClusterer(NeuralTransformer, DeepClusterer):
         """Per-sample reconstruction error of a batch through the code (``loss``)."""
         return reconstruction_error(self.module_.decoder(self._code(x)), x, self._likelihood)
 
-    def _pretrain_objectives(self) -> list[Objective]:
-        """Encoder and decoder on reconstruction alone, with Adam at ``pretrain_lr``; a
-        denoising autoencoder when ``noise`` is set (the target stays the clean input)."""
+    def _pretrain_objectives(self, data=None) -> list[Objective]:
+        """Encoder and decoder on reconstruction, with Adam at ``pretrain_lr``; a denoising
+        autoencoder when ``noise`` is set (the target stays the clean input); plus the
+        neighbour-embedding term on ``data`` when ``neighbor_weight`` is set."""
         parameters = [*self.module_.encoder.parameters(), *self.module_.decoder.parameters()]
         optimizer = make_optimizer("adam", parameters, float(self.pretrain_lr))
         noise, level, likelihood = self.noise, float(self.noise_level), self._likelihood
@@ -264,11 +266,18 @@ class AutoEncoderClusterer(NeuralTransformer, DeepClusterer):
             return reconstruction_error(output, clean, likelihood).mean()
 
         objectives = [Objective("pretrain", loss, optimizer)]
+        if self.neighbor_weight and data is not None:
+            objectives = [with_neighbour_term(objectives[0], self._code, data,
+                                              float(self.neighbor_weight))]
         return augmented(objectives, self._augmentation()) if self.augment else objectives
 
     def _phases(self, data, seed: int) -> list[Phase]:
         pretrained = self._pretrained_source()
-        if pretrained is None:
+        if pretrained is None and self.neighbor_weight and self.pretrain_epochs:
+            pretrain = Phase("pretrain", self.pretrain_epochs,
+                             lambda: self._pretrain_objectives(data),
+                             lambda: (data, neighbour_table(data, self.neighbor_k)))
+        elif pretrained is None:
             pretrain = Phase("pretrain", self.pretrain_epochs, self._pretrain_objectives,
                              lambda: (data,))
         else:

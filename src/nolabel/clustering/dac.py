@@ -86,8 +86,9 @@ class DAC(MixtureSampling, CodeInverse, AutoEncoderClusterer):
         pretraining (an AutoEncoder, a DEC..., wrapped in sklearn's FrozenEstimator to survive
         ``clone``), or the path of one saved with ``.save()``; architecture and loss
         must match.
-    augment, noise, noise_level : image augmentation and denoising pretraining, as in
-        :class:`~nolabel.DEC`. Off by default: on the 8x8 digits (5 seeds) ``augment=True``
+    augment, noise, noise_level, neighbor_weight, neighbor_k : image augmentation, denoising
+        and neighbour-embedding pretraining, as in :class:`~nolabel.DEC`. ``augment`` is off
+        by default: on the 8x8 digits (5 seeds) ``augment=True``
         ended at ACC 0.721, against 0.767 without.
     n_init : k-means restarts on the pretrained codes (20, as DEC); EM for a diagonal
         GaussianMixture starts from the best of them and initialises π, μ_c, σ²_c.
@@ -124,6 +125,8 @@ class DAC(MixtureSampling, CodeInverse, AutoEncoderClusterer):
         augment: bool | str = False,
         noise: str | None = None,
         noise_level: float = 0.2,
+        neighbor_weight: float = 0.0,
+        neighbor_k: int = 10,
         n_init: int = 20,
         optimizer: str = "adam",
         lr: float = 1e-4,
@@ -157,6 +160,8 @@ class DAC(MixtureSampling, CodeInverse, AutoEncoderClusterer):
         self.augment = augment
         self.noise = noise
         self.noise_level = noise_level
+        self.neighbor_weight = neighbor_weight
+        self.neighbor_k = neighbor_k
         self.n_init = n_init
         self.optimizer = optimizer
         self.lr = lr

@@ -140,6 +140,10 @@ class DEC(CodeInverse, AutoEncoderClusterer):
     noise, noise_level : denoising pretraining, as DEC's stacked denoising autoencoder:
         ``"masking"`` zeroes a ``noise_level`` fraction of each input (0.2 in the paper),
         ``"gaussian"`` adds noise of that standard deviation; None (default): plain.
+    neighbor_weight, neighbor_k : neighbour-embedding pretraining, as in
+        :class:`~nolabel.AutoEncoder`: the codes of each sample's ``neighbor_k`` nearest
+        inputs are pulled together (parametric UMAP's loss) beside the reconstruction.
+        0 (default): the paper's reconstruction alone.
     n_init : k-means restarts for the initial centres (20 as in the paper).
     update_interval : mini-batch iterations between updates of the target P (140 in the paper
         for MNIST-size data, about half an epoch of 256-sample batches; use fewer on small data).
@@ -178,6 +182,8 @@ class DEC(CodeInverse, AutoEncoderClusterer):
         augment: bool | str = False,
         noise: str | None = None,
         noise_level: float = 0.2,
+        neighbor_weight: float = 0.0,
+        neighbor_k: int = 10,
         n_init: int = 20,
         update_interval: int = 140,
         tol: float = 1e-3,
@@ -208,6 +214,8 @@ class DEC(CodeInverse, AutoEncoderClusterer):
         self.augment = augment
         self.noise = noise
         self.noise_level = noise_level
+        self.neighbor_weight = neighbor_weight
+        self.neighbor_k = neighbor_k
         self.n_init = n_init
         self.update_interval = update_interval
         self.tol = tol
@@ -303,6 +311,8 @@ class IDEC(DEC):
         augment: bool | str = False,
         noise: str | None = None,
         noise_level: float = 0.2,
+        neighbor_weight: float = 0.0,
+        neighbor_k: int = 10,
         n_init: int = 20,
         update_interval: int = 140,
         tol: float = 1e-3,
@@ -324,6 +334,7 @@ class IDEC(DEC):
             latent_dim=latent_dim, activation=activation, likelihood=likelihood, alpha=alpha,
             pretrain_epochs=pretrain_epochs, pretrain_lr=pretrain_lr, pretrained=pretrained,
             augment=augment, noise=noise, noise_level=noise_level,
+            neighbor_weight=neighbor_weight, neighbor_k=neighbor_k,
             n_init=n_init,
             update_interval=update_interval, tol=tol, optimizer=optimizer, lr=lr,
             weight_decay=weight_decay, epochs=epochs, batch_size=batch_size,

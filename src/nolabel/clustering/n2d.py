@@ -122,8 +122,8 @@ class N2D(AutoEncoderClusterer):
         pretraining (an AutoEncoder, a DEC..., wrapped in sklearn's FrozenEstimator to survive
         ``clone``), or the path of one saved with ``.save()``; architecture and loss
         must match.
-    augment, noise, noise_level : image augmentation and denoising pretraining, as in
-        :class:`~nolabel.DEC`.
+    augment, noise, noise_level, neighbor_weight, neighbor_k : image augmentation, denoising
+        and neighbour-embedding pretraining, as in :class:`~nolabel.DEC`.
     batch_size, random_state, device, verbose : as in :class:`~nolabel.AutoEncoder`.
     precision, grad_clip, checkpoint_path, checkpoint_every : as in :class:`~nolabel.DEC`
         (bf16 where the hardware has it, by default).
@@ -160,6 +160,8 @@ class N2D(AutoEncoderClusterer):
         augment: bool | str = False,
         noise: str | None = None,
         noise_level: float = 0.2,
+        neighbor_weight: float = 0.0,
+        neighbor_k: int = 10,
         batch_size: int = 256,
         random_state: int | None = None,
         device: str = "auto",
@@ -188,6 +190,8 @@ class N2D(AutoEncoderClusterer):
         self.augment = augment
         self.noise = noise
         self.noise_level = noise_level
+        self.neighbor_weight = neighbor_weight
+        self.neighbor_k = neighbor_k
         self.batch_size = batch_size
         self.random_state = random_state
         self.device = device

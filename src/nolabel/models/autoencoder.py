@@ -37,9 +37,10 @@ from nolabel._validation import (
     check_tensor,
 )
 from nolabel.errors import DataError
-from nolabel.models.base import NeuralEstimator, NeuralTransformer, augmented
+from nolabel.models.base import NeuralEstimator, NeuralTransformer, Phase, augmented
 from nolabel.nets import ConvDecoder, ConvEncoder, mlp, run_with_hidden
 from nolabel.nets.mlp import ACTIVATIONS
+from nolabel.nets.neighbours import neighbour_table, with_neighbour_term
 from nolabel.registry import register
 from nolabel.train import Objective
 
@@ -141,13 +142,16 @@ class _AutoEncoderBase(NeuralTransformer, NeuralEstimator):
     likelihood: str
     noise: str | None
     noise_level: float
+    neighbor_weight: float
+    neighbor_k: int
 
     _parameter_constraints: ClassVar[Constraints] = {
         "latent_dim": Optional(Int()), "likelihood": Choice("gaussian", "bernoulli"),
         "noise": Choice(*NOISES), "noise_level": Float(0.0),
         "activation": Choice("auto", *ACTIVATIONS), "hidden_dims": Optional(OneOf(Sizes(), Int())),
         "channels": Sizes(1, "convolution stage"), "batch_norm": Bool(),
-        "layer_weight": Float(0.0), "augment": Bool(),
+        "layer_weight": Float(0.0), "augment": Bool(), "neighbor_weight": Float(0.0),
+        "neighbor_k": Int(1),
     }
     _parameter_rules = (
         lambda self: (f"noise_level is the masked fraction, below 1; got {self.noise_level}"
@@ -164,7 +168,10 @@ class _AutoEncoderBase(NeuralTransformer, NeuralEstimator):
         output, _ = model(x)
         return reconstruction_error(output, clean, self.likelihood).mean()
 
-    def _objectives(self, module: nn.Module) -> list[Objective]:
+    def _objectives(self, module: nn.Module, data=None) -> list[Objective]:
+        """Reconstruction (denoising when ``noise`` is set); with ``neighbor_weight`` the
+        neighbour-embedding term on ``data``'s nearest neighbours; augmentation outermost, so
+        every term sees the augmented batch."""
         noise, level = self.noise, float(self.noise_level)
 
         def reconstruction(model: nn.Module, batch: tuple[torch.Tensor, ...]):
@@ -173,7 +180,16 @@ class _AutoEncoderBase(NeuralTransformer, NeuralEstimator):
 
         objectives = [Objective("reconstruction", reconstruction,
                                 self._make_optimizer(module.parameters()))]
+        if self.neighbor_weight and data is not None:
+            objectives = [with_neighbour_term(objectives[0], module.encoder, data,
+                                              float(self.neighbor_weight))]
         return augmented(objectives, self._augmentation()) if self.augment else objectives
+
+    def _phases(self, data, seed: int) -> list[Phase]:
+        if not self.neighbor_weight:
+            return super()._phases(data, seed)
+        return [Phase("train", self.epochs, lambda: self._objectives(self.module_, data),
+                      lambda: (data, neighbour_table(data, self.neighbor_k)))]
 
     def _decode(self, z: torch.Tensor) -> torch.Tensor:
         output = self.module_.decoder(z)
@@ -258,6 +274,14 @@ class AutoEncoder(_AutoEncoderBase):
     augment : train on randomly shifted and rotated images (DEC-DA's ranges: shifts up to 10 %,
         rotations up to 10 degrees), input and target alike; needs images (or flat vectors of
         square length such as 784).
+    neighbor_weight, neighbor_k : weight of the neighbour-embedding term
+        (:mod:`nolabel.nets.neighbours`, parametric UMAP's loss): codes of each sample's
+        ``neighbor_k`` nearest training samples (exact, in the input) are pulled together,
+        those of the rest of the batch pushed apart. 0 (default) trains on reconstruction
+        alone. It costs an exact k-nearest-neighbour search before training and an encoder
+        pass for the neighbours at every step. For clustering codes: on the 8x8 digits
+        (DEC's network, 100 epochs, 3 seeds) 0.1 lifted k-means on the codes from ACC 0.799 to
+        0.915 and the codes' 5-nearest-neighbour label agreement from 0.963 to 0.983.
     optimizer, lr, weight_decay : ``"adam"`` or ``"sgd"`` (momentum 0.9) and its settings.
     epochs, batch_size : training length and mini-batch size.
     random_state : seeds weights, noise and data order; the same seed on CPU gives identical
@@ -277,6 +301,8 @@ class AutoEncoder(_AutoEncoderBase):
         noise: str | None = None,
         noise_level: float = 0.1,
         augment: bool = False,
+        neighbor_weight: float = 0.0,
+        neighbor_k: int = 10,
         optimizer: str = "adam",
         lr: float = 1e-3,
         weight_decay: float = 0.0,
@@ -297,6 +323,8 @@ class AutoEncoder(_AutoEncoderBase):
         self.noise = noise
         self.noise_level = noise_level
         self.augment = augment
+        self.neighbor_weight = neighbor_weight
+        self.neighbor_k = neighbor_k
         self.optimizer = optimizer
         self.lr = lr
         self.weight_decay = weight_decay
@@ -340,6 +368,8 @@ class DeepAutoEncoder(AutoEncoder):
         noise: str | None = None,
         noise_level: float = 0.1,
         augment: bool = False,
+        neighbor_weight: float = 0.0,
+        neighbor_k: int = 10,
         optimizer: str = "adam",
         lr: float = 1e-3,
         weight_decay: float = 0.0,
@@ -356,7 +386,8 @@ class DeepAutoEncoder(AutoEncoder):
         super().__init__(
             latent_dim, hidden_dims=hidden_dims, activation=activation, likelihood=likelihood,
             noise=noise,
-            noise_level=noise_level, augment=augment, optimizer=optimizer, lr=lr,
+            noise_level=noise_level, augment=augment, neighbor_weight=neighbor_weight,
+            neighbor_k=neighbor_k, optimizer=optimizer, lr=lr,
             weight_decay=weight_decay,
             epochs=epochs, batch_size=batch_size, random_state=random_state, device=device,
             verbose=verbose, precision=precision, grad_clip=grad_clip,
@@ -404,6 +435,8 @@ class ConvAutoEncoder(_AutoEncoderBase):
         noise: str | None = None,
         noise_level: float = 0.1,
         augment: bool = False,
+        neighbor_weight: float = 0.0,
+        neighbor_k: int = 10,
         optimizer: str = "adam",
         lr: float = 1e-3,
         weight_decay: float = 0.0,
@@ -425,6 +458,8 @@ class ConvAutoEncoder(_AutoEncoderBase):
         self.noise = noise
         self.noise_level = noise_level
         self.augment = augment
+        self.neighbor_weight = neighbor_weight
+        self.neighbor_k = neighbor_k
         self.optimizer = optimizer
         self.lr = lr
         self.weight_decay = weight_decay

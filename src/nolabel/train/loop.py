@@ -262,7 +262,7 @@ def _wrap(module: nn.Module, objectives: Sequence[Objective], device: torch.devi
         )
 
 
-def _take(item: Any, index: torch.Tensor) -> torch.Tensor:
+def take_rows(item: Any, index: torch.Tensor) -> torch.Tensor:
     """Rows ``index`` of an in-memory tensor or of a row source read from disk."""
     if isinstance(item, torch.Tensor):
         return item[index.to(item.device)]
@@ -358,7 +358,7 @@ def fit(
                     break
                 index, weight = _local_part(order[first:first + batch_size],
                                             min(batch_size, n_samples - first))
-                batch = tuple(_take(item, index) for item in data)
+                batch = tuple(take_rows(item, index) for item in data)
                 with distributed.collective(f"epoch {epoch}, batch {number}"):
                     for position, objective in enumerate(objectives):
                         loss, extras = _step(players, position, objective, batch, weight, amp,
