@@ -48,7 +48,7 @@ def neighbour_table(data, k: int) -> torch.Tensor:
     if not 1 <= k < n:
         raise DataError(f"neighbor_k={k} must be at least 1 and below the number of training "
                         f"samples ({n})")
-    device = data.device if isinstance(data, torch.Tensor) else torch.device("cpu")
+    device = _block(data, 0, 1).device  # rows from disk come on the training device
     best_d = torch.full((n, k), float("inf"), device=device)
     best_i = torch.zeros((n, k), dtype=torch.long, device=device)
     for q0 in range(0, n, _BLOCK):
