@@ -42,8 +42,7 @@ def _block(data, start: int, stop: int) -> torch.Tensor:
 def neighbour_table(data, k: int) -> torch.Tensor:
     """Indices (n, k) of each row's ``k`` nearest other rows of ``data`` (a tensor, or a row
     source with ``take``), by squared Euclidean distance over the flattened samples; exact,
-    in blocks of rows so that memory stays O(block x n). Costs n² x features multiply-adds:
-    about 1.5 minutes for the 70,000 Fashion-MNIST images on 2 CPU cores."""
+    in blocks of rows so that memory stays O(block x n). Costs n² x features multiply-adds."""
     n = len(data)
     if not 1 <= k < n:
         raise DataError(f"neighbor_k={k} must be at least 1 and below the number of training "
