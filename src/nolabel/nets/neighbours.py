@@ -19,6 +19,7 @@ that fits one mini-batch loop:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -74,7 +75,7 @@ def neighbour_loss(codes: torch.Tensor, partners: torch.Tensor) -> torch.Tensor:
     ``-log(1 - q) = softplus(-s)``, finite for any distance."""
     codes, partners = codes.float(), partners.float()
     squared = torch.cdist(codes, partners).pow(2).clamp_min(1e-8)
-    s = torch.log(torch.tensor(UMAP_A)) + UMAP_B * torch.log(squared)
+    s = math.log(UMAP_A) + UMAP_B * torch.log(squared)
     positive = torch.eye(len(codes), dtype=torch.bool, device=codes.device)
     attraction = F.softplus(s[positive]).mean()
     repulsion = F.softplus(-s[~positive]).mean() if len(codes) > 1 else s.new_zeros(())
