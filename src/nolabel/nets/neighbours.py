@@ -93,7 +93,8 @@ def with_neighbour_term(objective: Objective, encode: Callable[[torch.Tensor], t
     def loss(net, batch):
         samples, table = batch[0], batch[1]
         choice = torch.randint(table.shape[1], (len(table),), device=table.device)
-        neighbours = take_rows(data, table[torch.arange(len(table)), choice])
+        rows = torch.arange(len(table), device=table.device)
+        neighbours = take_rows(data, table[rows, choice])
         neighbours = neighbours.to(samples.device)
         term = neighbour_loss(encode(samples), encode(neighbours))
         value = inner(net, batch)

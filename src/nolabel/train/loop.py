@@ -335,6 +335,9 @@ def fit(
         result = load_checkpoint(resume_from, module, objectives, generator, callbacks,
                                  config.phase)
 
+    # The epoch's order goes to the data's device once: a copy per batch would block the
+    # host until the GPU has caught up, every batch.
+    rows_on = next((item.device for item in data if isinstance(item, torch.Tensor)), "cpu")
     batch_size = min(config.batch_size, n_samples)
     n_batches = math.ceil(n_samples / batch_size)
     players = _wrap(module, objectives, config.device)
@@ -349,7 +352,7 @@ def fit(
             last_good = _snapshot(module)
             start = time.perf_counter()
             order = (torch.randperm(n_samples, generator=generator) if config.shuffle
-                     else torch.arange(n_samples))
+                     else torch.arange(n_samples)).to(rows_on)
             health = Health(n_batches)
             for number, first in enumerate(range(0, n_samples, batch_size), start=1):
                 if callbacks.before_batch((epoch - 1) * n_batches + number - 1):
