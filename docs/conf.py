@@ -181,9 +181,9 @@ def _api_page() -> str:
     return "\n".join(text)
 
 
-_BENCHMARK_ORDER = ["deep_clustering", "classical", "clustbench_quality", "anomaly",
-                    "representation", "generation", "likelihood", "distributed",
-                    "foundation"]
+_BENCHMARK_ORDER = ["deep_clustering", "deep_clustering_papers", "classical",
+                    "clustbench_quality", "anomaly", "representation", "generation",
+                    "likelihood", "distributed", "foundation"]
 
 
 def _benchmark_pages() -> None:
@@ -205,7 +205,9 @@ def _benchmark_pages() -> None:
         if extra:
             text += "\n\n## Figures\n\n" + "\n\n".join(
                 f"![{png[:-4].replace('_', ' ')}]({png})" for png in extra) + "\n"
-        source = f"`benchmarks/results/{name}.md`, written by `benchmarks/{name}.py`"
+        script = next((stem for stem in (name, name.rsplit("_", 1)[0])  # _papers: a schedule
+                       if (ROOT / "benchmarks" / f"{stem}.py").is_file()), name)
+        source = f"`benchmarks/results/{name}.md`, written by `benchmarks/{script}.py`"
         text += f"\n\n*From {source}; rerun the script to refresh it.*\n"
         (out / f"{name}.md").write_text(text, encoding="utf-8")
     index = ["Benchmarks", "==========", "",
