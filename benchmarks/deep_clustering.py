@@ -22,7 +22,9 @@ seconds. ``--augment`` runs the ``+aug`` variants: the shared autoencoder pretra
 DEC-DA's random shifts and rotations, and the clustering phase on augmented images too.
 ``--neighbours W`` runs the ``+nbr`` variants: the shared autoencoder pretrained with the
 neighbour-embedding term (``neighbor_weight=W``, 10 neighbours: parametric UMAP's loss beside
-the reconstruction), the clustering phases as the papers have them.
+the reconstruction), the clustering phases as the papers have them. ``--denoise P`` runs the
+``+dae`` variants: the shared autoencoder pretrained as DEC's denoising autoencoder, a
+fraction P of each input masked (the paper: 0.2).
 
 Each (dataset, method, seed) result is saved as soon as it exists, so a long run cut short
 keeps what it measured, and methods can be run one at a time:
@@ -48,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import fcntl
 import json
 import sys
@@ -131,7 +134,30 @@ def locked(path: Path):
         yield
 
 
-def shared_autoencoder(dataset: str, seed: int, X: np.ndarray, augment: bool, neighbours: float,
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """How the shared autoencoder is pretrained (and, for ``augment``, the clustering phase
+    run): plain, or with DEC-DA's augmentation, the neighbour-embedding term of weight
+    ``neighbours``, or DEC's denoising (a ``masking`` fraction of each input zeroed)."""
+
+    augment: bool = False
+    neighbours: float = 0.0
+    masking: float = 0.0
+
+    def row(self, method: str) -> str:
+        """The table's row name: ``dec+dae+nbr``."""
+        if method not in SHARED:
+            return method
+        return method + ("+dae" if self.masking else "") + ("+aug" if self.augment else "") + (
+            "+nbr" if self.neighbours else "")
+
+    def cache_suffix(self) -> str:
+        return ("-aug" if self.augment else "") + (
+            f"-nbr{self.neighbours:g}" if self.neighbours else "") + (
+            f"-mask{self.masking:g}" if self.masking else "")
+
+
+def shared_autoencoder(dataset: str, seed: int, X: np.ndarray, variant: Variant,
                        precision: str, plan: dict, device: str):
     """The seed's pretrained autoencoder and the seconds its fit took: fitted by the first
     run that asks (others wait on the lock), then read from the cache if its SHA-256 holds."""
@@ -141,8 +167,8 @@ def shared_autoencoder(dataset: str, seed: int, X: np.ndarray, augment: bool, ne
 
     CACHE.mkdir(exist_ok=True)
     epochs = plan["pretrain_epochs"]
-    suffix = ("-aug" if augment else "") + (f"-nbr{neighbours:g}" if neighbours else "")
-    name = f"{dataset}-seed{seed}-{epochs}epochs-{LIKELIHOOD}{suffix}-{precision}"
+    name = (f"{dataset}-seed{seed}-{epochs}epochs-{LIKELIHOOD}{variant.cache_suffix()}"
+            f"-{precision}")
     path = CACHE / f"{name}.safetensors"
     record = path.with_suffix(".json")
     with locked(path.with_suffix(".lock")):
@@ -150,8 +176,10 @@ def shared_autoencoder(dataset: str, seed: int, X: np.ndarray, augment: bool, ne
         if not (path.exists() and cached.get("sha256") == sha256_file(path)):
             start = time.perf_counter()
             model = AutoEncoder(10, hidden_dims=(500, 500, 2000), likelihood=LIKELIHOOD,
-                                epochs=epochs, batch_size=256, lr=1e-3, augment=augment,
-                                neighbor_weight=neighbours,
+                                epochs=epochs, batch_size=256, lr=1e-3,
+                                augment=variant.augment, neighbor_weight=variant.neighbours,
+                                noise="masking" if variant.masking else None,
+                                noise_level=variant.masking or 0.2,
                                 precision=precision, random_state=seed, device=device).fit(X)
             seconds = time.perf_counter() - start
             cached = {"seconds": seconds, "sha256": sha256_file(model.save(path)),
@@ -198,7 +226,7 @@ def build(method: str, seed: int, pretrained, augment: bool, precision: str, pla
 
 
 def run_one(method: str, seed: int, dataset: str, X: np.ndarray, y: np.ndarray,
-            augment: bool, neighbours: float, precision: str, schedule_name: str = "2-cores",
+            variant: Variant, precision: str, schedule_name: str = "2-cores",
             device: str = "cpu") -> dict:
     import torch
 
@@ -209,8 +237,8 @@ def run_one(method: str, seed: int, dataset: str, X: np.ndarray, y: np.ndarray,
     plan = SCHEDULES[schedule_name][dataset]
     pretrained, pretraining = None, {"seconds": 0.0}
     if method in SHARED:
-        pretrained, pretraining = shared_autoencoder(dataset, seed, X, augment, neighbours,
-                                                     precision, plan, device)
+        pretrained, pretraining = shared_autoencoder(dataset, seed, X, variant, precision,
+                                                     plan, device)
     pretrain_seconds = pretraining["seconds"]
     model = None
     start = time.perf_counter()
@@ -230,7 +258,7 @@ def run_one(method: str, seed: int, dataset: str, X: np.ndarray, y: np.ndarray,
                     random_state=seed, device=device, **players)
         labels = model.fit_predict(X)
     else:
-        model = build(method, seed, pretrained, augment, precision, plan, device)
+        model = build(method, seed, pretrained, variant.augment, precision, plan, device)
         labels = model.fit_predict(X)
     seconds = time.perf_counter() - start + pretrain_seconds
     scores = clustering_scores(y, np.asarray(labels))
@@ -246,8 +274,8 @@ def run_one(method: str, seed: int, dataset: str, X: np.ndarray, y: np.ndarray,
             "ran_bf16": resolve_precision(precision, on) == "bf16",
             "epoch_seconds": epoch_seconds, "schedule": schedule_name,
             "epochs": schedule(method, plan),
-            **({"likelihood": LIKELIHOOD, "neighbor_weight": neighbours}
-               if method in SHARED else {}),
+            **({"likelihood": LIKELIHOOD, "neighbor_weight": variant.neighbours,
+                "masking": variant.masking} if method in SHARED else {}),
             "threads": torch.get_num_threads(), **scores}
 
 
@@ -267,7 +295,7 @@ def schedule(method: str, epochs: dict) -> str:
     return f"{epochs['pretrain_epochs']} + {clustering}"
 
 
-VARIANTS = ("", "+aug", "+nbr", "+aug+nbr")
+VARIANTS = ("", "+dae", "+aug", "+nbr", "+dae+nbr", "+aug+nbr")
 
 
 def neighbour_weights(methods: dict) -> str:
@@ -275,6 +303,13 @@ def neighbour_weights(methods: dict) -> str:
     weights = sorted({r["neighbor_weight"] for name, runs in methods.items()
                       if "+nbr" in name for r in runs})
     return ", ".join(f"{w:g}" for w in weights)
+
+
+def masking_levels(methods: dict) -> str:
+    """The masked fractions the ``+dae`` rows pretrained with."""
+    levels = sorted({r["masking"] for name, runs in methods.items()
+                     if "+dae" in name for r in runs})
+    return ", ".join(f"{level:g}" for level in levels)
 
 
 def epoch_times(runs: list) -> str:
@@ -323,6 +358,10 @@ def markdown(results: dict, title: str) -> str:
                   "another CPU-heavy job takes 2-10x longer, and nothing makes one faster "
                   "(the JSON records each run's torch threads). "
                   "+aug: pretraining and clustering on DEC-DA's random shifts and rotations. "
+                  + ("+dae: the shared autoencoder pretrained as a denoising one (a fraction "
+                     f"{masking_levels(methods)} of each input masked, as DEC's stacked "
+                     "denoising autoencoder). " if any("+dae" in name for name in names)
+                     else "")
                   + ("+nbr: the shared autoencoder pretrained with the neighbour-embedding "
                      f"term (neighbor_weight {neighbour_weights(methods)}, 10 neighbours). "
                      if any("+nbr" in name for name in names) else "")
@@ -354,6 +393,9 @@ def main() -> None:
                         help="the +aug variants of the autoencoder methods")
     parser.add_argument("--neighbours", type=float, default=0.0, metavar="W",
                         help="the +nbr variants: neighbour-embedding pretraining of weight W")
+    parser.add_argument("--denoise", type=float, default=0.0, metavar="P",
+                        help="the +dae variants: denoising pretraining, a fraction P of each "
+                             "input masked (DEC's paper: 0.2)")
     parser.add_argument("--precision", default="auto", choices=("auto", "32", "bf16"))
     parser.add_argument("--schedule", default="2-cores", choices=tuple(SCHEDULES),
                         help="2-cores (the table here) or papers (each paper's own epochs)")
@@ -374,12 +416,12 @@ def main() -> None:
     if not args.table:
         X, y = load_all(args.dataset, args.data)
         for method in args.methods:
-            augment = args.augment and method in SHARED
-            neighbours = args.neighbours if method in SHARED else 0.0
-            name = method + ("+aug" if augment else "") + ("+nbr" if neighbours else "")
+            variant = (Variant(args.augment, args.neighbours, args.denoise) if method in SHARED
+                       else Variant())
+            name = variant.row(method)
             for seed in args.seeds:
                 try:
-                    result = run_one(method, seed, args.dataset, X, y, augment, neighbours,
+                    result = run_one(method, seed, args.dataset, X, y, variant,
                                      args.precision, args.schedule, args.device)
                 except Exception:
                     if not args.keep_going:
