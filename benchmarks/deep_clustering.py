@@ -146,8 +146,6 @@ class Variant:
 
     def row(self, method: str) -> str:
         """The table's row name: ``dec+dae+nbr``."""
-        if method not in SHARED:
-            return method
         return method + ("+dae" if self.masking else "") + ("+aug" if self.augment else "") + (
             "+nbr" if self.neighbours else "")
 
@@ -178,8 +176,8 @@ def shared_autoencoder(dataset: str, seed: int, X: np.ndarray, variant: Variant,
             model = AutoEncoder(10, hidden_dims=(500, 500, 2000), likelihood=LIKELIHOOD,
                                 epochs=epochs, batch_size=256, lr=1e-3,
                                 augment=variant.augment, neighbor_weight=variant.neighbours,
-                                noise="masking" if variant.masking else None,
-                                noise_level=variant.masking or 0.2,
+                                **({"noise": "masking", "noise_level": variant.masking}
+                                   if variant.masking else {}),
                                 precision=precision, random_state=seed, device=device).fit(X)
             seconds = time.perf_counter() - start
             cached = {"seconds": seconds, "sha256": sha256_file(model.save(path)),
@@ -211,15 +209,14 @@ def build(method: str, seed: int, pretrained, augment: bool, precision: str, pla
 
     from nolabel import DAC, DEC, IDEC, N2D, VaDE
 
-    epochs = plan
     common = {"random_state": seed, "device": device, "precision": precision,
               "likelihood": LIKELIHOOD, "pretrained": FrozenEstimator(pretrained),
               "augment": augment}
     return {
-        "dec": lambda: DEC(10, epochs=epochs["dec"], **common),
-        "idec": lambda: IDEC(10, epochs=epochs["idec"], **common),
-        "vade": lambda: VaDE(10, epochs=epochs["vade"], batch_size=256, **common),
-        "dac": lambda: DAC(10, epochs=epochs["dac"], **common),
+        "dec": lambda: DEC(10, epochs=plan["dec"], **common),
+        "idec": lambda: IDEC(10, epochs=plan["idec"], **common),
+        "vade": lambda: VaDE(10, epochs=plan["vade"], batch_size=256, **common),
+        "dac": lambda: DAC(10, epochs=plan["dac"], **common),
         "n2d": lambda: N2D(10, latent_dim=10, **common),
         "n2d-tsne": lambda: N2D(10, latent_dim=10, manifold="tsne", **common),
     }[method]()

@@ -28,8 +28,9 @@ class Health:
         """Log ``value`` (this process's mean over its share of batch number ``batch``)."""
         self._sums[name] = self._sums.get(name, 0.0) + value * weight
         first = self._first_bad.get(name)
-        if first is None:  # torch.full and masked_fill take the numbers as kernel arguments:
-            # torch.tensor(n, device=...) would be a blocking host-to-GPU copy every batch
+        # torch.full and masked_fill take the numbers as kernel arguments, where
+        # torch.tensor(n, device=...) would be a blocking host-to-GPU copy every batch.
+        if first is None:
             first = torch.full((), self._never, device=value.device)
         still_clean = first == self._never
         self._first_bad[name] = first.masked_fill(~torch.isfinite(value) & still_clean, batch)
