@@ -100,3 +100,37 @@ def test_bad_neighbour_settings_are_named(digit_classes):
         AutoEncoder(neighbor_weight=-1.0, **tiny).fit(X)
     with pytest.raises(ParameterError, match="neighbor_k"):
         N2D(2, neighbor_weight=0.1, neighbor_k=0, pretrain_epochs=1, device="cpu").fit(X)
+
+
+def test_neighbour_term_reuses_the_reconstructions_codes():
+    """The batch is encoded once: the objective's loss is the reconstruction plus the weighted
+    term on the codes that the reconstruction's forward pass computed, exactly."""
+    from nolabel.nets.neighbours import with_neighbour_term
+
+    torch.manual_seed(0)
+    encoder, decoder = torch.nn.Linear(6, 2), torch.nn.Linear(2, 6)
+    data = torch.randn(20, 6)
+    table = neighbour_table(data, 3)
+    calls = []
+
+    def encode(x):
+        calls.append(len(x))
+        return encoder(x)
+
+    def loss_and_codes(net, batch):
+        codes = encode(batch[0])
+        return ((decoder(codes) - batch[0]) ** 2).mean(), {}, codes
+
+    objective = with_neighbour_term("pretrain", loss_and_codes, encode, data, 0.5,
+                                    torch.optim.SGD(encoder.parameters(), 0.1))
+    torch.manual_seed(1)
+    total, extras = objective.loss(None, (data[:8], table[:8]))
+    assert calls == [8, 8]  # the batch once (reconstruction), its neighbours once
+    torch.manual_seed(1)
+    choice = torch.randint(3, (8,))
+    partners = data[table[:8][torch.arange(8), choice]]
+    codes = encoder(data[:8])
+    expected = ((decoder(codes) - data[:8]) ** 2).mean() + 0.5 * neighbour_loss(
+        codes, encoder(partners))
+    assert torch.allclose(total, expected)
+    assert set(extras) == {"reconstruction", "neighbours"}

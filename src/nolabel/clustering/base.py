@@ -46,7 +46,7 @@ from nolabel.models.autoencoder import (
 )
 from nolabel.models.base import NeuralEstimator, NeuralTransformer, Phase, augmented
 from nolabel.nets.mlp import ACTIVATIONS
-from nolabel.nets.neighbours import neighbour_table, with_neighbour_term
+from nolabel.nets.neighbours import neighbour_table, with_neighbour_term, without_codes
 from nolabel.train import Objective, make_optimizer
 
 
@@ -260,15 +260,17 @@ class AutoEncoderClusterer(NeuralTransformer, DeepClusterer):
         optimizer = make_optimizer("adam", parameters, float(self.pretrain_lr))
         noise, level, likelihood = self.noise, float(self.noise_level), self._likelihood
 
-        def loss(net: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        def loss(net: nn.Module, batch: tuple[torch.Tensor, ...]):
             clean = batch[0]
-            output = self.module_.decoder(self._code(corrupt(clean, noise, level)))
-            return reconstruction_error(output, clean, likelihood).mean()
+            codes = self._code(corrupt(clean, noise, level))
+            output = self.module_.decoder(codes)
+            return reconstruction_error(output, clean, likelihood).mean(), {}, codes
 
-        objectives = [Objective("pretrain", loss, optimizer)]
         if self.neighbor_weight and data is not None:
-            objectives = [with_neighbour_term(objectives[0], self._code, data,
-                                              float(self.neighbor_weight))]
+            objectives = [with_neighbour_term("pretrain", loss, self._code, data,
+                                              float(self.neighbor_weight), optimizer)]
+        else:
+            objectives = [Objective("pretrain", without_codes(loss), optimizer)]
         return augmented(objectives, self._augmentation()) if self.augment else objectives
 
     def _phases(self, data, seed: int) -> list[Phase]:

@@ -40,7 +40,7 @@ from nolabel.errors import DataError
 from nolabel.models.base import NeuralEstimator, NeuralTransformer, Phase, augmented
 from nolabel.nets import ConvDecoder, ConvEncoder, mlp, run_with_hidden
 from nolabel.nets.mlp import ACTIVATIONS
-from nolabel.nets.neighbours import neighbour_table, with_neighbour_term
+from nolabel.nets.neighbours import neighbour_table, with_neighbour_term, without_codes
 from nolabel.registry import register
 from nolabel.train import Objective
 
@@ -165,8 +165,9 @@ class _AutoEncoderBase(NeuralTransformer, NeuralEstimator):
                 "rescale it (nolabel.data.minmax_scale) or use likelihood='gaussian'")
 
     def _training_loss(self, model: nn.Module, x: torch.Tensor, clean: torch.Tensor):
-        output, _ = model(x)
-        return reconstruction_error(output, clean, self.likelihood).mean()
+        """``(loss, extras, codes of x)`` for inputs ``x`` reconstructing ``clean``."""
+        output, codes = model(x)
+        return reconstruction_error(output, clean, self.likelihood).mean(), {}, codes
 
     def _objectives(self, module: nn.Module, data=None) -> list[Objective]:
         """Reconstruction (denoising when ``noise`` is set); with ``neighbor_weight`` the
@@ -178,11 +179,12 @@ class _AutoEncoderBase(NeuralTransformer, NeuralEstimator):
             clean = batch[0]
             return self._training_loss(model, corrupt(clean, noise, level), clean)
 
-        objectives = [Objective("reconstruction", reconstruction,
-                                self._make_optimizer(module.parameters()))]
+        optimizer = self._make_optimizer(module.parameters())
         if self.neighbor_weight and data is not None:
-            objectives = [with_neighbour_term(objectives[0], module.encoder, data,
-                                              float(self.neighbor_weight))]
+            objectives = [with_neighbour_term("reconstruction", reconstruction, module.encoder,
+                                              data, float(self.neighbor_weight), optimizer)]
+        else:
+            objectives = [Objective("reconstruction", without_codes(reconstruction), optimizer)]
         return augmented(objectives, self._augmentation()) if self.augment else objectives
 
     def _phases(self, data, seed: int) -> list[Phase]:
@@ -396,13 +398,14 @@ class DeepAutoEncoder(AutoEncoder):
         self.layer_weight = layer_weight
 
     def _training_loss(self, model: nn.Module, x: torch.Tensor, clean: torch.Tensor):
-        output, _, encoder_hidden, decoder_hidden = model.forward_hidden(x)
+        output, codes, encoder_hidden, decoder_hidden = model.forward_hidden(x)
         reconstruction = reconstruction_error(output, clean, self.likelihood).mean()
         if not encoder_hidden:
-            return reconstruction, {"reconstruction": reconstruction.detach()}
+            return reconstruction, {"reconstruction": reconstruction.detach()}, codes
         layerwise = layerwise_error(encoder_hidden, decoder_hidden).mean()
         total = reconstruction + float(self.layer_weight) * layerwise
-        return total, {"reconstruction": reconstruction.detach(), "layerwise": layerwise.detach()}
+        return total, {"reconstruction": reconstruction.detach(),
+                       "layerwise": layerwise.detach()}, codes
 
 
 @register("conv-autoencoder", "convolutional autoencoder for images of any channel count "
