@@ -91,13 +91,11 @@ def with_neighbour_term(name: str, loss_and_codes: LossAndCodes,
     """The objective ``name``: ``loss_and_codes``'s loss plus ``weight`` x
     :func:`neighbour_loss`. ``loss_and_codes(net, batch)`` returns ``(loss, extras, codes)``,
     the codes being those of the batch that its own forward pass computed: the term reuses
-    them, so only the neighbours are encoded anew (by ``encode``), which makes a step of DEC's
-    784-500-500-2000-10 autoencoder 22 % faster than encoding the batch twice (float32, batch
-    256, 2 Zen 3 cores: 70 against 90 ms; reconstruction alone 50 ms). With denoising those
-    are the codes of the corrupted inputs. The batches carry the rows of
-    :func:`neighbour_table` as their second tensor; one neighbour per sample is drawn from
-    torch's generator (the fit's private one, so checkpoints resume exactly) and read from
-    ``data``, the whole training set."""
+    them, so only the neighbours are encoded anew (by ``encode``): the batch is not encoded
+    a second time for the term. With denoising those are the codes of the corrupted inputs.
+    The batches carry the rows of :func:`neighbour_table` as their second tensor; one
+    neighbour per sample is drawn from torch's generator (the fit's private one, so
+    checkpoints resume exactly) and read from ``data``, the whole training set."""
 
     def loss(net, batch):
         table = batch[1]
