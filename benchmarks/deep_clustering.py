@@ -156,7 +156,7 @@ class Variant:
 
 
 def shared_autoencoder(dataset: str, seed: int, X: np.ndarray, variant: Variant,
-                       precision: str, plan: dict, device: str):
+                       precision: str, plan: dict, device: str, verbose: int = 0):
     """The seed's pretrained autoencoder and the seconds its fit took: fitted by the first
     run that asks (others wait on the lock), then read from the cache if its SHA-256 holds."""
     from nolabel import AutoEncoder, load_model
@@ -178,7 +178,8 @@ def shared_autoencoder(dataset: str, seed: int, X: np.ndarray, variant: Variant,
                                 augment=variant.augment, neighbor_weight=variant.neighbours,
                                 **({"noise": "masking", "noise_level": variant.masking}
                                    if variant.masking else {}),
-                                precision=precision, random_state=seed, device=device).fit(X)
+                                precision=precision, random_state=seed, device=device,
+                                verbose=verbose).fit(X)
             seconds = time.perf_counter() - start
             cached = {"seconds": seconds, "sha256": sha256_file(model.save(path)),
                       "epoch_seconds": float(np.mean(model.history_["epoch_time"]))}
@@ -203,7 +204,7 @@ def manifold_gmm(X: np.ndarray, seed: int, manifold: str) -> np.ndarray:
 
 
 def build(method: str, seed: int, pretrained, augment: bool, precision: str, plan: dict,
-          device: str):
+          device: str, verbose: int = 0):
     """The estimator with each paper's defaults, on the schedule ``plan``."""
     from sklearn.frozen import FrozenEstimator
 
@@ -211,7 +212,7 @@ def build(method: str, seed: int, pretrained, augment: bool, precision: str, pla
 
     common = {"random_state": seed, "device": device, "precision": precision,
               "likelihood": LIKELIHOOD, "pretrained": FrozenEstimator(pretrained),
-              "augment": augment}
+              "augment": augment, "verbose": verbose}
     return {
         "dec": lambda: DEC(10, epochs=plan["dec"], **common),
         "idec": lambda: IDEC(10, epochs=plan["idec"], **common),
@@ -224,7 +225,7 @@ def build(method: str, seed: int, pretrained, augment: bool, precision: str, pla
 
 def run_one(method: str, seed: int, dataset: str, X: np.ndarray, y: np.ndarray,
             variant: Variant, precision: str, schedule_name: str = "2-cores",
-            device: str = "cpu") -> dict:
+            device: str = "cpu", verbose: int = 0) -> dict:
     import torch
 
     from nolabel import CatGAN, InfoGAN, KMeans
@@ -235,7 +236,7 @@ def run_one(method: str, seed: int, dataset: str, X: np.ndarray, y: np.ndarray,
     pretrained, pretraining = None, {"seconds": 0.0}
     if method in SHARED:
         pretrained, pretraining = shared_autoencoder(dataset, seed, X, variant, precision,
-                                                     plan, device)
+                                                     plan, device, verbose)
     pretrain_seconds = pretraining["seconds"]
     model = None
     start = time.perf_counter()
@@ -252,10 +253,11 @@ def run_one(method: str, seed: int, dataset: str, X: np.ndarray, y: np.ndarray,
         players = {"generator_dims": dims, "discriminator_dims": dims} if dims else {}
         model = cls(10, epochs=plan[method], precision=precision,
                     architecture=plan.get("gan_architecture", "auto"),
-                    random_state=seed, device=device, **players)
+                    random_state=seed, device=device, verbose=verbose, **players)
         labels = model.fit_predict(X)
     else:
-        model = build(method, seed, pretrained, variant.augment, precision, plan, device)
+        model = build(method, seed, pretrained, variant.augment, precision, plan, device,
+                      verbose)
         labels = model.fit_predict(X)
     seconds = time.perf_counter() - start + pretrain_seconds
     scores = clustering_scores(y, np.asarray(labels))
@@ -403,6 +405,9 @@ def main() -> None:
                         help="where the JSON and markdown go")
     parser.add_argument("--keep-going", action="store_true",
                         help="log a method that fails and go on with the next")
+    parser.add_argument("--verbose", action="store_true",
+                        help="one line per epoch on stderr (losses and seconds): a run cut "
+                             "short still shows how far it got")
     parser.add_argument("--table", action="store_true", help="only rewrite the markdown")
     args = parser.parse_args()
     if args.dataset not in SCHEDULES[args.schedule]:
@@ -419,7 +424,8 @@ def main() -> None:
             for seed in args.seeds:
                 try:
                     result = run_one(method, seed, args.dataset, X, y, variant,
-                                     args.precision, args.schedule, args.device)
+                                     args.precision, args.schedule, args.device,
+                                     2 if args.verbose else 0)
                 except Exception:
                     if not args.keep_going:
                         raise
