@@ -17,6 +17,7 @@ TINY = {
     "vae": ["epochs=2", "hidden_dims=32", "latent_dim=3"],
     "gan": ["epochs=2", "generator_dims=32", "discriminator_dims=32", "latent_dim=4"],
     "dcgan": ["epochs=1", "channels=4,8", "latent_dim=4"],
+    "simclr": ["epochs=1", "channels=4,8", "hidden_dims=16"],
     "pixelcnn": ["epochs=1", "hidden_channels=8", "n_layers=2"],
     "pixelrnn": ["epochs=1", "hidden_channels=4", "n_layers=1"],
     "dec": ["epochs=1", "pretrain_epochs=1", "hidden_dims=32", "latent_dim=3", "n_clusters=3"],

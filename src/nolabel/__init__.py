@@ -33,6 +33,7 @@ from nolabel.models import (
     DeepAutoEncoder,
     PixelCNN,
     PixelRNN,
+    SimCLR,
 )
 from nolabel.persistence import load_model
 
@@ -68,6 +69,7 @@ __all__ = [
     "ParameterError",
     "PixelCNN",
     "PixelRNN",
+    "SimCLR",
     "TrainingError",
     "VaDE",
     "__version__",

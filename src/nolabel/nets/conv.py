@@ -89,3 +89,26 @@ class ConvDecoder(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         h = self.first_activation(self.linear(z)).view(len(z), *self.feature_shape)
         return self.deconvs(h)[:, :, : self.height, : self.width]
+
+
+class PooledConvEncoder(nn.Module):
+    """(n, c, h, w) -> (n, channels[-1]): 3x3 convolutions with batch norm and ReLU, a 2x2
+    max-pool before each block after the first (while the image is at least 2 pixels on a
+    side), then a global average. Pooling, not a linear layer on the flattened map, gives the
+    small shift invariance a contrastive encoder is trained for, at any image size."""
+
+    def __init__(self, image_shape: Sequence[int], channels: Sequence[int]) -> None:
+        super().__init__()
+        in_channels, height, width = (int(s) for s in image_shape)
+        layers: list[nn.Module] = []
+        for index, (fan_in, fan_out) in enumerate(
+                zip((in_channels, *channels[:-1]), channels, strict=True)):
+            if index and min(height, width) >= 2:
+                layers.append(nn.MaxPool2d(2))
+                height, width = height // 2, width // 2
+            layers += [nn.Conv2d(fan_in, int(fan_out), 3, padding=1),
+                       nn.BatchNorm2d(int(fan_out)), nn.ReLU()]
+        self.body = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
