@@ -214,8 +214,8 @@ def best_separated(features: np.ndarray, seed: int, restarts: int = 5) -> np.nda
     """UMAP + GMM of ``features`` from ``restarts`` UMAP seeds, keeping the clustering whose
     clusters are best separated in the features themselves (cosine silhouette, on at most
     10,000 samples), with no label. On the digits' SimCLR representations a single UMAP run
-    sometimes splits a digit and merges two others (ACC 0.906 against 0.955 on seed 1); the
-    silhouette of those runs was 0.475 against 0.50-0.51 for the others."""
+    sometimes splits one digit and merges two others, and such runs have the lower
+    silhouette."""
     from sklearn.metrics import silhouette_score
 
     best, best_score = None, -np.inf

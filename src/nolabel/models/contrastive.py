@@ -106,7 +106,7 @@ class SimCLR(NeuralTransformer, NeuralEstimator):
     hidden_dims : the MLP encoder's layers (ReLU after each); the representation has
         ``hidden_dims[-1]`` values.
     projection_dim, temperature : the projection head's output size and NT-Xent's
-        temperature (the paper: 128 and 0.5 at its batch sizes; 64 here for the smaller
+        temperature (the paper: 128, and 0.5 on CIFAR-10; 64 here for the smaller
         encoders).
     shift, rotation, shear, zoom, noise_level : the image augmentations: the largest shift
         as a fraction of the side (0.125 is one pixel of an 8x8 image), rotation and shear
@@ -124,6 +124,10 @@ class SimCLR(NeuralTransformer, NeuralEstimator):
 
     ``transform`` returns the representation scaled to unit length: the loss compares
     directions, and neighbours by cosine similarity are what a clustering of it should use.
+
+    Under ``torchrun`` each process contrasts the views of its own share of the global
+    batch: the negatives are not gathered across processes, so a run on p processes sees
+    p times fewer negatives per view than one process with the same ``batch_size``.
     """
 
     _parameter_constraints: ClassVar[Constraints] = {
