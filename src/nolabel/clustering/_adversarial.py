@@ -46,14 +46,13 @@ from nolabel.errors import ParameterError
 from nolabel.models.base import NeuralTransformer
 from nolabel.models.gan import DCGANDiscriminator, DCGANGenerator
 from nolabel.nets import mlp
-from nolabel.nets.augment import square_image_shape
+from nolabel.nets.augment import flat_image_shape, square_image_shape
 from nolabel.nets.infogan_nets import InfoGANDiscriminator, InfoGANGenerator
 from nolabel.nets.mlp import ACTIVATIONS
 from nolabel.train import make_optimizer
 
 ARCHITECTURES = ("auto", "infogan", "mlp", "conv")
 _IMAGE_NETWORKS = ("infogan", "conv")
-_SMALLEST_SQUARE = 8  # "auto" views flat vectors of length s * s as images from s = 8 (d = 64)
 
 
 class MLPDiscriminator(nn.Module):
@@ -120,7 +119,7 @@ class AdversarialClusterer(NeuralTransformer, DeepClusterer):
         self.architecture_ = self.architecture
         if self.architecture == "auto":
             image = len(sample_shape) in (2, 3) or (
-                square is not None and square[1] >= _SMALLEST_SQUARE)
+                flat_image_shape(sample_shape[0]) is not None)
             self.architecture_ = "infogan" if image else "mlp"
         # Flat square vectors are viewed as images by the InfoGAN networks (asked for or
         # chosen); "conv" keeps asking for images, as DCGAN does.

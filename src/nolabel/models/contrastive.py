@@ -38,14 +38,11 @@ from torch import nn
 from nolabel._validation import Choice, Constraints, Float, Int, Sizes, as_output
 from nolabel.errors import ParameterError
 from nolabel.models.base import NeuralEstimator, NeuralTransformer
-from nolabel.nets.augment import RandomAffine, square_image_shape
+from nolabel.nets.augment import RandomAffine, flat_image_shape, square_image_shape
 from nolabel.nets.conv import PooledConvEncoder
 from nolabel.nets.mlp import mlp
 from nolabel.registry import register
 from nolabel.train import Objective
-
-# Flat vectors of a square length from 8x8 up are taken for images by architecture="auto".
-_SMALLEST_SQUARE = 64
 
 
 def nt_xent(projections: torch.Tensor, temperature: float
@@ -56,7 +53,7 @@ def nt_xent(projections: torch.Tensor, temperature: float
     n = len(z) // 2
     similarity = z @ z.T / temperature
     similarity.fill_diagonal_(float("-inf"))  # a view is not its own twin
-    twins = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
+    twins = torch.arange(2 * n, device=z.device).roll(n)  # i <-> n + i, made on the device
     loss = F.cross_entropy(similarity, twins)
     found = (similarity.detach().argmax(1) == twins).float().mean()
     return loss, {"twin_found": found}
@@ -196,9 +193,8 @@ class SimCLR(NeuralTransformer, NeuralEstimator):
             return None
         if len(sample_shape) in (2, 3):
             return tuple(int(s) for s in (1, *sample_shape)[-3:])
-        side = square_image_shape(sample_shape[0])
-        if self.architecture == "auto" and sample_shape[0] < _SMALLEST_SQUARE:
-            side = None
+        side = (flat_image_shape if self.architecture == "auto" else square_image_shape)(
+            sample_shape[0])
         if side is None and self.architecture == "conv":
             raise ParameterError(
                 f"architecture='conv' needs images, but the samples are vectors of "
@@ -218,21 +214,21 @@ class SimCLR(NeuralTransformer, NeuralEstimator):
         self.n_components_ = width
         return SimCLRNet(encoder, width, int(self.projection_dim), image_shape)
 
-    def _view(self, x: torch.Tensor) -> torch.Tensor:
-        """One random view of a batch of flat samples, drawn from this fit's generators."""
-        image_shape = self.module_.image_shape
-        if image_shape is None:
-            return corrupt_features(x, float(self.corruption))
+    def _objectives(self, module: nn.Module) -> list[Objective]:
+        image_shape = module.image_shape
         affine = RandomAffine(shift=self.shift, rotation=self.rotation, shear=self.shear,
                               zoom=self.zoom)
-        view = affine(x, torch.random.default_generator, image_shape)
-        return view + float(self.noise_level) * torch.randn_like(view)
 
-    def _objectives(self, module: nn.Module) -> list[Objective]:
+        def view(x: torch.Tensor) -> torch.Tensor:
+            """One random view of a batch of flat samples, from this fit's generators."""
+            if image_shape is None:
+                return corrupt_features(x, float(self.corruption))
+            moved = affine(x, torch.random.default_generator, image_shape)
+            return moved + float(self.noise_level) * torch.randn_like(moved)
+
         def loss(net, batch):
             x = batch[0]
-            return nt_xent(net(torch.cat([self._view(x), self._view(x)])),
-                           float(self.temperature))
+            return nt_xent(net(torch.cat([view(x), view(x)])), float(self.temperature))
 
         return [Objective("contrastive", loss, self._make_optimizer(module.parameters()))]
 

@@ -38,6 +38,16 @@ def square_image_shape(n_features: int) -> tuple[int, int, int] | None:
     return (1, side, side) if side * side == n_features else None
 
 
+# Flat vectors of a square length are taken for images by ``architecture="auto"`` from 8x8 up.
+SMALLEST_FLAT_IMAGE = 64
+
+
+def flat_image_shape(n_features: int) -> tuple[int, int, int] | None:
+    """:func:`square_image_shape` for vectors of at least :data:`SMALLEST_FLAT_IMAGE`
+    values, the flat vectors that image networks chosen by ``"auto"`` view as images."""
+    return square_image_shape(n_features) if n_features >= SMALLEST_FLAT_IMAGE else None
+
+
 def _per_sample(name: str, value, n: int, width: int, device: torch.device) -> torch.Tensor:
     """``value`` as a float32 tensor (n, width): a number for all; for pairs (width 2) also
     one pair for all, (2,); else one value (or pair) per sample, (n,) or (n, 2)."""
