@@ -8,9 +8,8 @@ from sklearn.datasets import load_digits
 from sklearn.frozen import FrozenEstimator
 from threadpoolctl import threadpool_limits
 
-from nolabel import N2D, DataError, KMeans, ParameterError, load_model
-from nolabel.clustering import n2d
-from nolabel.clustering.n2d import interpolate_embedding
+from nolabel import N2D, DataError, KMeans, ParameterError, load_model, manifold
+from nolabel.manifold import interpolate_embedding
 from nolabel.metrics.clustering import nmi
 from nolabel.registry import capabilities, get
 
@@ -51,7 +50,7 @@ def test_interpolation_in_chunks_matches_one_pass(monkeypatch):
     reference, embedding, codes = (torch.randn(shape, generator=generator, dtype=torch.float64)
                                    for shape in ((500, 4), (500, 3), (70, 4)))
     whole = interpolate_embedding(codes, reference, embedding, n_neighbors=6)
-    monkeypatch.setattr(n2d, "_DISTANCES_PER_CHUNK", 8 * 500)  # 8 rows at a time
+    monkeypatch.setattr(manifold, "_DISTANCES_PER_CHUNK", 8 * 500)  # 8 rows at a time
     np.testing.assert_allclose(interpolate_embedding(codes, reference, embedding, 6), whole,
                                rtol=1e-12)
 

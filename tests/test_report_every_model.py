@@ -34,6 +34,7 @@ TINY = {
     "catgan": ["epochs=1", "n_clusters=3", "latent_dim=4", "architecture=mlp",
                "generator_dims=32", "discriminator_dims=32"],
     "kmeans": ["n_clusters=3"],
+    "manifold-gmm": ["n_clusters=3", "n_neighbors=5", "n_init=1"],
     "minibatch-kmeans": ["n_clusters=3"],
     "gmm": ["n_components=3", "covariance_type=diag"],
     "pca": ["n_components=3"],

@@ -1,5 +1,6 @@
-"""Neighbour embeddings (UMAP and t-SNE) shared by N2D, the 2-D report pictures and the
-benchmarks' no-network floors, so that each is called, seeded and guarded in one place.
+"""Neighbour embeddings (UMAP and t-SNE) shared by N2D, ManifoldMixture and the 2-D report
+pictures, so that each is called, seeded and guarded in one place, and the placement of new
+samples in an embedding that has no transform of its own.
 
 Both keep local neighbourhoods and give up global distances, which is why a mixture or k-means
 on their output separates classes that overlap in the input space: on the 8x8 digits a
@@ -10,11 +11,13 @@ full-covariance Gaussian mixture on the 2-D t-SNE of the raw pixels reaches ACC 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from nolabel.errors import ParameterError
 
 #: scikit-learn's Barnes-Hut t-SNE (the O(n log n) one) works in at most 3 dimensions.
 TSNE_MAX_COMPONENTS = 3
+_DISTANCES_PER_CHUNK = 2**24
 
 
 def umap_embedding(data: np.ndarray, n_components: int, n_neighbors: int,
@@ -49,3 +52,30 @@ def tsne_embedding(data: np.ndarray, n_components: int = 2, perplexity: float = 
     tsne = TSNE(n_components=n_components, perplexity=perplexity, init="pca",
                 learning_rate="auto", random_state=seed)
     return np.asarray(tsne.fit_transform(data), dtype=np.float32)
+
+
+def embed(data: np.ndarray, manifold: str, n_components: int, n_neighbors: int,
+          min_dist: float, perplexity: float, seed: int) -> np.ndarray:
+    """The ``"umap"`` or ``"tsne"`` embedding of ``data``, as N2D and ManifoldMixture make it:
+    UMAP takes ``n_neighbors`` and ``min_dist``, t-SNE ``perplexity``."""
+    if manifold == "tsne":
+        return tsne_embedding(data, n_components, perplexity, seed)
+    return umap_embedding(data, n_components, n_neighbors, min_dist, seed)
+
+
+def interpolate_embedding(points: torch.Tensor, reference: torch.Tensor,
+                          reference_embedding: torch.Tensor, n_neighbors: int) -> torch.Tensor:
+    """Embed ``points`` (n, d) as the 1/d²-weighted mean of the embeddings of their
+    ``n_neighbors`` nearest ``reference`` points (Shepard interpolation); a point equal to a
+    reference gets its embedding. UMAP's own transform needs its fitted object, which cannot
+    be saved without pickling; t-SNE has no transform at all."""
+    k = min(n_neighbors, len(reference))
+    rows = max(1, _DISTANCES_PER_CHUNK // len(reference))  # bounds the distance matrix
+    placed = []
+    for chunk in torch.split(points, rows):
+        squared = torch.cdist(chunk, reference).pow_(2)
+        nearest, index = torch.topk(squared, k, dim=1, largest=False)
+        weights = 1.0 / nearest.clamp_min(torch.finfo(squared.dtype).tiny)
+        weights = weights / weights.sum(1, keepdim=True)
+        placed.append((weights[..., None] * reference_embedding[index]).sum(1))
+    return torch.cat(placed)

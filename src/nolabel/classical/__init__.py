@@ -5,6 +5,7 @@ from nolabel.classical.density import GaussianDensity, KernelDensity
 from nolabel.classical.gmm import GaussianMixture
 from nolabel.classical.image_density import ImageKernelDensity
 from nolabel.classical.kmeans import KMeans
+from nolabel.classical.manifold_mixture import ManifoldMixture
 from nolabel.classical.marginal import MarginalDensity
 from nolabel.classical.marginal_detector import MarginalDetector
 from nolabel.classical.minibatch_kmeans import MiniBatchKMeans
@@ -18,6 +19,7 @@ __all__ = [
     "ImageKernelDensity",
     "KMeans",
     "KernelDensity",
+    "ManifoldMixture",
     "MarginalDensity",
     "MarginalDetector",
     "MiniBatchKMeans",

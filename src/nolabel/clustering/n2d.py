@@ -36,11 +36,9 @@ from nolabel._validation import (
 from nolabel.classical import GaussianMixture
 from nolabel.clustering.base import AutoEncoderClusterer
 from nolabel.errors import DataError, ParameterError
-from nolabel.manifold import TSNE_MAX_COMPONENTS, tsne_embedding, umap_embedding
+from nolabel.manifold import TSNE_MAX_COMPONENTS, embed, interpolate_embedding
 from nolabel.models.base import Phase
 from nolabel.registry import register
-
-_DISTANCES_PER_CHUNK = 2**24
 
 
 def full_gaussian_log_posterior(z: torch.Tensor, log_weights: torch.Tensor,
@@ -73,22 +71,6 @@ class N2DNet(nn.Module):
     def posterior(self, embedded: torch.Tensor) -> torch.Tensor:
         return full_gaussian_log_posterior(embedded, self.log_weights, self.means,
                                            self.precision_cholesky).exp()
-
-
-def interpolate_embedding(codes: torch.Tensor, reference_codes: torch.Tensor,
-                          reference_embedding: torch.Tensor, n_neighbors: int) -> torch.Tensor:
-    """Embed ``codes`` (n, d) as the 1/d²-weighted mean of the embeddings of their
-    ``n_neighbors`` nearest reference codes; a code equal to a reference gets its embedding."""
-    k = min(n_neighbors, len(reference_codes))
-    rows = max(1, _DISTANCES_PER_CHUNK // len(reference_codes))  # bounds the distance matrix
-    placed = []
-    for chunk in torch.split(codes, rows):
-        squared = torch.cdist(chunk, reference_codes).pow_(2)
-        nearest, index = torch.topk(squared, k, dim=1, largest=False)
-        weights = 1.0 / nearest.clamp_min(torch.finfo(squared.dtype).tiny)
-        weights = weights / weights.sum(1, keepdim=True)
-        placed.append((weights[..., None] * reference_embedding[index]).sum(1))
-    return torch.cat(placed)
 
 
 @register("n2d", "N2D (McConville et al.): pretrained autoencoder, UMAP (or t-SNE) manifold of "
@@ -230,13 +212,8 @@ class N2D(AutoEncoderClusterer):
         return N2DNet(self._autoencoder(sample_shape), self.n_clusters, self._components)
 
     def _initialise(self, codes: torch.Tensor, seed: int) -> None:
-        codes_array = codes.cpu().numpy()
-        if self.manifold == "tsne":
-            embedding = tsne_embedding(codes_array, self._components, float(self.perplexity),
-                                       seed)
-        else:
-            embedding = umap_embedding(codes_array, self._components, self.n_neighbors,
-                                       float(self.min_dist), seed)
+        embedding = embed(codes.cpu().numpy(), self.manifold, self._components,
+                          self.n_neighbors, float(self.min_dist), float(self.perplexity), seed)
         self.reference_codes_ = codes.detach()
         self.embedding_ = embedding
         gmm = GaussianMixture(self.n_clusters, covariance_type="full", n_init=self.n_init,
