@@ -19,6 +19,9 @@ noise of the images; 300 epochs on the digits) gives unit-length features, then 
 above, from 10 UMAP seeds, keeping the clustering best separated in the features (cosine
 silhouette; no label is used to choose): ``ManifoldMixture(n_embeddings=10, metric="cosine")``.
 
+``dec-n2d`` and ``idec-n2d`` are DEC and IDEC started from N2D's clusters of the shared
+autoencoder's codes (``init="manifold"``) instead of k-means'.
+
 Pretrain once, cluster many: the autoencoder methods (ae-kmeans, DEC, IDEC, VaDE, DAC, N2D)
 all start from one autoencoder per (dataset, seed, augmentation), d-500-500-2000-10 with ReLU,
 a Bernoulli likelihood (cross-entropy: the images are in [0, 1], and VaDE's paper needs it),
@@ -70,10 +73,11 @@ from nolabel._atomic import atomic_write_text
 
 RESULTS = Path(__file__).parent / "results"
 CACHE = Path(__file__).parent / ".cache"
-SHARED = ("ae-kmeans", "dec", "idec", "vade", "dac", "n2d", "n2d-tsne")  # the shared autoencoder
+SHARED = ("ae-kmeans", "dec", "idec", "vade", "dac", "n2d", "n2d-tsne", "dec-n2d",
+          "idec-n2d")  # the shared autoencoder
 FLOORS = ("kmeans", "umap-gmm", "tsne-gmm")  # no network
-METHODS = (*FLOORS, "ae-kmeans", "dec", "idec", "vade", "dac", "n2d", "n2d-tsne", "infogan",
-           "catgan", "simclr-umap-gmm")
+METHODS = (*FLOORS, "ae-kmeans", "dec", "idec", "vade", "dac", "n2d", "n2d-tsne", "dec-n2d",
+           "idec-n2d", "infogan", "catgan", "simclr-umap-gmm")
 # Each paper's schedule where 2 cores allow it; Fashion-MNIST (70k images, about 4.4 s per
 # pretraining epoch of the d-500-500-2000-10 network on 2 cores in bf16) gets less: 50
 # pretraining epochs (DEC's paper: 50k iterations, about 180 epochs) keep IDEC, the slowest
@@ -232,6 +236,8 @@ def build(method: str, seed: int, pretrained, augment: bool, precision: str, pla
     return {
         "dec": lambda: DEC(10, epochs=plan["dec"], **common),
         "idec": lambda: IDEC(10, epochs=plan["idec"], **common),
+        "dec-n2d": lambda: DEC(10, epochs=plan["dec"], init="manifold", **common),
+        "idec-n2d": lambda: IDEC(10, epochs=plan["idec"], init="manifold", **common),
         "vade": lambda: VaDE(10, epochs=plan["vade"], batch_size=256, **common),
         "dac": lambda: DAC(10, epochs=plan["dac"], **common),
         "n2d": lambda: N2D(10, latent_dim=10, **common),
@@ -312,7 +318,8 @@ def schedule(method: str, epochs: dict) -> str:
         dims = epochs.get("gan_dims", {}).get(method)
         return f"{epochs[method]}, {architecture.upper()}" + (
             f" {'-'.join(map(str, dims))}" if dims else "")
-    clustering = 0 if method in ("ae-kmeans", "n2d", "n2d-tsne") else epochs[method]
+    clustering = (0 if method in ("ae-kmeans", "n2d", "n2d-tsne")
+                  else epochs[method.removesuffix("-n2d")])
     return f"{epochs['pretrain_epochs']} + {clustering}"
 
 

@@ -227,7 +227,8 @@ def test_conv_architecture(digits):
 @pytest.mark.parametrize("cls, name, value", [
     (DEC, "n_clusters", 0), (DEC, "alpha", 0.0), (DEC, "update_interval", 0),
     (DEC, "tol", -0.1), (DEC, "architecture", "rnn"), (DEC, "pretrain_epochs", -1),
-    (DEC, "hidden_dims", (64, 0)), (IDEC, "gamma", -1.0), (VaDE, "likelihood", "poisson"),
+    (DEC, "hidden_dims", (64, 0)), (DEC, "init", "random"), (IDEC, "gamma", -1.0),
+    (VaDE, "likelihood", "poisson"),
     (VaDE, "lr_decay", 1.5), (VaDE, "decay_every", 0), (DAC, "gmm_weight", -1.0),
     (DAC, "d_steps", 0), (DAC, "n_init", 0), (DAC, "covariance", "full"),
     (DAC, "mixture_lr", 0.0),
@@ -281,3 +282,23 @@ def test_clustering_phase_improves_on_its_own_start(cls, settings, seeds, gain, 
         starts.append(nmi(y, model.initial_labels_))
         ends.append(nmi(y, model.labels_))
     assert np.mean(ends) > np.mean(starts) + gain, (starts, ends)
+
+
+@pytest.mark.parametrize("cls", [DEC, IDEC])
+def test_manifold_start_is_n2d_clusters_closer_to_the_digits_than_kmeans(cls, one_thread):
+    """init="manifold" starts the clustering phase from N2D's clusters of the same codes:
+    on all 1,797 digits they are closer to the digits than k-means' (measured NMI 0.751
+    against 0.699 with this autoencoder, seed 0), and the phase keeps most of that lead
+    (DEC 0.735 against 0.693, IDEC 0.737 against 0.703); the test asks for about half."""
+    pytest.importorskip("umap")
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    X, y = (data.data / 16).astype(np.float32), data.target
+    common = {"hidden_dims": (256, 128), "latent_dim": 10, "pretrain_epochs": 30,
+              "epochs": 5, "random_state": 0, "device": "cpu"}
+    kmeans = cls(10, **common).fit(X)
+    manifold = cls(10, init="manifold", **common).fit(X)
+    assert manifold.get_params()["init"] == "manifold"
+    assert nmi(y, manifold.initial_labels_) > nmi(y, kmeans.initial_labels_) + 0.025
+    assert nmi(y, manifold.labels_) > nmi(y, kmeans.labels_) + 0.015

@@ -21,8 +21,8 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from nolabel._validation import Constraints, Float, Int, check_is_fitted
-from nolabel.classical import KMeans
+from nolabel._validation import Choice, Constraints, Float, Int, check_is_fitted
+from nolabel.classical import KMeans, ManifoldMixture
 from nolabel.clustering.base import AutoEncoderClusterer, CodeInverse
 from nolabel.models.autoencoder import reconstruction_error
 from nolabel.models.base import Phase
@@ -54,6 +54,17 @@ def target_distribution(q: torch.Tensor) -> torch.Tensor:
     """DEC's auxiliary target p_ij = (q_ij² / f_j) / Σ_j' (q_ij'² / f_j'), f_j = Σ_i q_ij."""
     weight = q**2 / q.sum(0)
     return weight / weight.sum(1, keepdim=True)
+
+
+def manifold_centres(codes: torch.Tensor, n_clusters: int, seed: int) -> torch.Tensor:
+    """The centres of N2D's clusters of ``codes`` (n, d): UMAP + a full-covariance Gaussian
+    mixture (:class:`~nolabel.ManifoldMixture`, 10 EM restarts), each centre the mean code
+    weighted by the mixture's posterior on the training embedding, so none is left empty."""
+    mixture = ManifoldMixture(n_clusters, n_init=10, random_state=seed,
+                              device=str(codes.device)).fit(codes)
+    weights = torch.as_tensor(mixture.mixture_.predict_proba(mixture.embedding_),
+                              dtype=codes.dtype, device=codes.device)
+    return (weights.T @ codes) / weights.sum(0).clamp_min(1e-12)[:, None]
 
 
 def clustering_kl(p: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
@@ -144,6 +155,13 @@ class DEC(CodeInverse, AutoEncoderClusterer):
         :class:`~nolabel.AutoEncoder`: the codes of each sample's ``neighbor_k`` nearest
         inputs are pulled together (parametric UMAP's loss) beside the reconstruction.
         0 (default): the paper's reconstruction alone.
+    init : where the clustering phase starts: ``"kmeans"`` (the paper), the centres of
+        k-means on the codes, or ``"manifold"``, the mean code of each cluster that N2D finds
+        (:class:`~nolabel.ManifoldMixture` on the codes: UMAP, then a full-covariance
+        Gaussian mixture with 10 EM restarts; needs umap-learn). DEC then refines N2D's
+        clusters instead of k-means'. Measured on all of Fashion-MNIST, seed 0, one shared
+        autoencoder (50 epochs, bf16): k-means start 0.553, DEC 0.557, IDEC 0.560; N2D's
+        clusters 0.625, DEC from them 0.638, IDEC 0.638.
     n_init : k-means restarts for the initial centres (20 as in the paper).
     update_interval : mini-batch iterations between updates of the target P (140 in the paper
         for MNIST-size data, about half an epoch of 256-sample batches; use fewer on small data).
@@ -184,6 +202,7 @@ class DEC(CodeInverse, AutoEncoderClusterer):
         noise_level: float = 0.2,
         neighbor_weight: float = 0.0,
         neighbor_k: int = 10,
+        init: str = "kmeans",
         n_init: int = 20,
         update_interval: int = 140,
         tol: float = 1e-3,
@@ -216,6 +235,7 @@ class DEC(CodeInverse, AutoEncoderClusterer):
         self.noise_level = noise_level
         self.neighbor_weight = neighbor_weight
         self.neighbor_k = neighbor_k
+        self.init = init
         self.n_init = n_init
         self.update_interval = update_interval
         self.tol = tol
@@ -233,7 +253,8 @@ class DEC(CodeInverse, AutoEncoderClusterer):
         self.checkpoint_every = checkpoint_every
 
     _parameter_constraints: ClassVar[Constraints] = {
-        "alpha": Float(0.0, strict=True), "n_init": Int(), "update_interval": Int(),
+        "alpha": Float(0.0, strict=True), "init": Choice("kmeans", "manifold"),
+        "n_init": Int(), "update_interval": Int(),
         "tol": Float(0.0), "gamma": Float(0.0),
     }
 
@@ -244,6 +265,9 @@ class DEC(CodeInverse, AutoEncoderClusterer):
         return student_t_assignment(self._code(x), self.module_.centers, float(self.alpha))
 
     def _initialise(self, codes: torch.Tensor, seed: int) -> None:
+        if self.init == "manifold":
+            self.module_.centers.data.copy_(manifold_centres(codes, self.n_clusters, seed))
+            return
         kmeans = KMeans(self.n_clusters, n_init=self.n_init, random_state=seed,
                         device=codes.device).fit(codes)
         self.module_.centers.data.copy_(torch.from_numpy(kmeans.cluster_centers_))
@@ -313,6 +337,7 @@ class IDEC(DEC):
         noise_level: float = 0.2,
         neighbor_weight: float = 0.0,
         neighbor_k: int = 10,
+        init: str = "kmeans",
         n_init: int = 20,
         update_interval: int = 140,
         tol: float = 1e-3,
@@ -335,7 +360,7 @@ class IDEC(DEC):
             pretrain_epochs=pretrain_epochs, pretrain_lr=pretrain_lr, pretrained=pretrained,
             augment=augment, noise=noise, noise_level=noise_level,
             neighbor_weight=neighbor_weight, neighbor_k=neighbor_k,
-            n_init=n_init,
+            init=init, n_init=n_init,
             update_interval=update_interval, tol=tol, optimizer=optimizer, lr=lr,
             weight_decay=weight_decay, epochs=epochs, batch_size=batch_size,
             random_state=random_state, device=device, verbose=verbose, precision=precision,
