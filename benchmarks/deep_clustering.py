@@ -19,8 +19,9 @@ noise of the images; 300 epochs on the digits) gives unit-length features, then 
 above, from 10 UMAP seeds, keeping the clustering best separated in the features (cosine
 silhouette; no label is used to choose): ``ManifoldMixture(n_embeddings=10, metric="cosine")``.
 
-``dec-n2d`` and ``idec-n2d`` are DEC and IDEC started from N2D's clusters of the shared
-autoencoder's codes (``init="manifold"``) instead of k-means'.
+``dec-n2d``, ``idec-n2d``, ``vade-n2d`` and ``dac-n2d`` start their clustering phase from
+N2D's clusters of the shared autoencoder's codes (``init="manifold"``) instead of k-means'
+(DEC, IDEC) or EM's (VaDE, DAC).
 
 Pretrain once, cluster many: the autoencoder methods (ae-kmeans, DEC, IDEC, VaDE, DAC, N2D)
 all start from one autoencoder per (dataset, seed, augmentation), d-500-500-2000-10 with ReLU,
@@ -74,10 +75,10 @@ from nolabel._atomic import atomic_write_text
 RESULTS = Path(__file__).parent / "results"
 CACHE = Path(__file__).parent / ".cache"
 SHARED = ("ae-kmeans", "dec", "idec", "vade", "dac", "n2d", "n2d-tsne", "dec-n2d",
-          "idec-n2d")  # the shared autoencoder
+          "idec-n2d", "vade-n2d", "dac-n2d")  # the shared autoencoder
 FLOORS = ("kmeans", "umap-gmm", "tsne-gmm")  # no network
 METHODS = (*FLOORS, "ae-kmeans", "dec", "idec", "vade", "dac", "n2d", "n2d-tsne", "dec-n2d",
-           "idec-n2d", "infogan", "catgan", "simclr-umap-gmm")
+           "idec-n2d", "vade-n2d", "dac-n2d", "infogan", "catgan", "simclr-umap-gmm")
 # Each paper's schedule where 2 cores allow it; Fashion-MNIST (70k images, about 4.4 s per
 # pretraining epoch of the d-500-500-2000-10 network on 2 cores in bf16) gets less: 50
 # pretraining epochs (DEC's paper: 50k iterations, about 180 epochs) keep IDEC, the slowest
@@ -240,6 +241,9 @@ def build(method: str, seed: int, pretrained, augment: bool, precision: str, pla
         "idec-n2d": lambda: IDEC(10, epochs=plan["idec"], init="manifold", **common),
         "vade": lambda: VaDE(10, epochs=plan["vade"], batch_size=256, **common),
         "dac": lambda: DAC(10, epochs=plan["dac"], **common),
+        "vade-n2d": lambda: VaDE(10, epochs=plan["vade"], batch_size=256, init="manifold",
+                                 **common),
+        "dac-n2d": lambda: DAC(10, epochs=plan["dac"], init="manifold", **common),
         "n2d": lambda: N2D(10, latent_dim=10, **common),
         "n2d-tsne": lambda: N2D(10, latent_dim=10, manifold="tsne", **common),
     }[method]()

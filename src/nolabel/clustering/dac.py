@@ -62,7 +62,7 @@ class DAC(MixtureSampling, CodeInverse, AutoEncoderClusterer):
         :class:`~nolabel.DEC`.
     discriminator_dims : hidden sizes of the code discriminator (LeakyReLU(0.2)).
     covariance : ``"fixed"`` (default): one diagonal variance shared by all components, kept
-        at its EM value while means and weights learn; ``"tied"``: shared and learned;
+        at its initial value while means and weights learn; ``"tied"``: shared and learned;
         ``"diag"``: one per component, learned (the paper). The objective is unbounded below
         whenever the variances learn: encoder and mixture can shrink together (codes and
         variances to 0, the decoder scaling back up) and the log-likelihood term grows
@@ -90,6 +90,12 @@ class DAC(MixtureSampling, CodeInverse, AutoEncoderClusterer):
         and neighbour-embedding pretraining, as in :class:`~nolabel.DEC`. ``augment`` is off
         by default: on the 8x8 digits (5 seeds) ``augment=True``
         ended at ACC 0.721, against 0.767 without.
+    init : where the mixture starts: ``"kmeans"`` (the paper), EM on the pretrained codes
+        started from k-means (see ``n_init``), or ``"manifold"``, the weights, means and
+        variances of the clusters that N2D finds on the codes (UMAP, then a full-covariance
+        Gaussian mixture; needs umap-learn), as DEC's ``init``. Measured on all the digits
+        (a 64-256-128-10 autoencoder pretrained for 30 epochs, 5 clustering epochs, seed 0),
+        NMI from start to end: EM's start 0.713 -> 0.717, N2D's clusters 0.751 -> 0.754.
     n_init : k-means restarts on the pretrained codes (20, as DEC); EM for a diagonal
         GaussianMixture starts from the best of them and initialises π, μ_c, σ²_c.
     optimizer, lr, weight_decay : the same optimizer for both objectives.
@@ -127,6 +133,7 @@ class DAC(MixtureSampling, CodeInverse, AutoEncoderClusterer):
         noise_level: float = 0.2,
         neighbor_weight: float = 0.0,
         neighbor_k: int = 10,
+        init: str = "kmeans",
         n_init: int = 20,
         optimizer: str = "adam",
         lr: float = 1e-4,
@@ -162,6 +169,7 @@ class DAC(MixtureSampling, CodeInverse, AutoEncoderClusterer):
         self.noise_level = noise_level
         self.neighbor_weight = neighbor_weight
         self.neighbor_k = neighbor_k
+        self.init = init
         self.n_init = n_init
         self.optimizer = optimizer
         self.lr = lr
@@ -178,6 +186,7 @@ class DAC(MixtureSampling, CodeInverse, AutoEncoderClusterer):
         self.checkpoint_every = checkpoint_every
 
     _parameter_constraints: ClassVar[Constraints] = {
+        "init": Choice("kmeans", "manifold"),
         "n_init": Int(), "covariance": Choice("fixed", "tied", "diag"),
         "discriminator_dims": Sizes(),
         "gmm_weight": Float(0.0), "adversarial_weight": Float(0.0), "d_steps": Int(),
@@ -192,7 +201,7 @@ class DAC(MixtureSampling, CodeInverse, AutoEncoderClusterer):
         return self.module_.prior.posterior(self._code(x))
 
     def _initialise(self, codes: torch.Tensor, seed: int) -> None:
-        self.module_.prior.initialise(codes, self.n_init, seed)
+        self.module_.prior.initialise(codes, self.n_init, seed, self.init)
 
     def _objectives(self, module: nn.Module) -> list[Objective]:
         likelihood = self._likelihood

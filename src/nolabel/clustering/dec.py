@@ -22,8 +22,9 @@ import torch
 from torch import nn
 
 from nolabel._validation import Choice, Constraints, Float, Int, check_is_fitted
-from nolabel.classical import KMeans, ManifoldMixture
+from nolabel.classical import KMeans
 from nolabel.clustering.base import AutoEncoderClusterer, CodeInverse
+from nolabel.clustering.mixture import manifold_responsibilities
 from nolabel.models.autoencoder import reconstruction_error
 from nolabel.models.base import Phase
 from nolabel.registry import register
@@ -57,13 +58,10 @@ def target_distribution(q: torch.Tensor) -> torch.Tensor:
 
 
 def manifold_centres(codes: torch.Tensor, n_clusters: int, seed: int) -> torch.Tensor:
-    """The centres of N2D's clusters of ``codes`` (n, d): UMAP + a full-covariance Gaussian
-    mixture (:class:`~nolabel.ManifoldMixture`, 10 EM restarts), each centre the mean code
-    weighted by the mixture's posterior on the training embedding, so none is left empty."""
-    mixture = ManifoldMixture(n_clusters, n_init=10, random_state=seed,
-                              device=str(codes.device)).fit(codes)
-    weights = torch.as_tensor(mixture.mixture_.predict_proba(mixture.embedding_),
-                              dtype=codes.dtype, device=codes.device)
+    """The centres of N2D's clusters of ``codes`` (n, d), each the mean code weighted by the
+    clusters' posterior (:func:`~nolabel.clustering.mixture.manifold_responsibilities`), so
+    none is left empty."""
+    weights = manifold_responsibilities(codes, n_clusters, seed)
     return (weights.T @ codes) / weights.sum(0).clamp_min(1e-12)[:, None]
 
 

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from nolabel._validation import check_int, check_is_fitted
-from nolabel.classical import GaussianMixture, KMeans
+from nolabel.classical import GaussianMixture, KMeans, ManifoldMixture
 from nolabel.errors import ParameterError
 from nolabel.metrics.likelihood import log_diagonal_normal
 
@@ -21,6 +21,18 @@ def log_component_densities(z: torch.Tensor, means: torch.Tensor,
                             logvars: torch.Tensor) -> torch.Tensor:
     """log p(z | c) = log N(z; μ_c, diag(exp(logvar_c))) of codes (n, d), shape (n, k)."""
     return log_diagonal_normal(z[:, None, :], means[None], logvars[None])
+
+
+def manifold_responsibilities(codes: torch.Tensor, n_clusters: int, seed: int) -> torch.Tensor:
+    """N2D's clusters of ``codes`` (n, d) as soft assignments (n, k): UMAP + a full-covariance
+    Gaussian mixture (:class:`~nolabel.ManifoldMixture`, 10 EM restarts; needs umap-learn),
+    the mixture's posterior on the training embedding. The start of DEC, IDEC, VaDE and DAC
+    with ``init="manifold"``: the mixture sees the codes' neighbour graph, which separates
+    clusters that k-means or EM in code space join."""
+    mixture = ManifoldMixture(n_clusters, n_init=10, random_state=seed,
+                              device=str(codes.device)).fit(codes)
+    return torch.as_tensor(mixture.mixture_.predict_proba(mixture.embedding_),
+                           dtype=codes.dtype, device=codes.device)
 
 
 def cluster_log_posterior(z: torch.Tensor, log_weights: torch.Tensor, means: torch.Tensor,
@@ -56,23 +68,26 @@ class MixturePrior(nn.Module):
         return mixture_log_density(z, *self.distribution())
 
     @torch.no_grad()
-    def initialise(self, codes: torch.Tensor, n_init: int, seed: int) -> None:
-        """Set π, μ, σ² by EM (a diagonal GaussianMixture) on ``codes``, started from the best
-        of ``n_init`` k-means runs, as VaDE's reference code starts its EM from k-means; a
-        tied variance is the components' π-weighted mean. The most likely of several EM runs
-        (the earlier start) is not the best partition: on the digits' 5 benchmark
-        autoencoders it started VaDE at ACC 0.732 on average and ended at 0.773, where this
-        start gives 0.770 and 0.794 (DAC: 0.744 -> 0.767 at the end)."""
-        k = len(self.logits)
-        kmeans = KMeans(k, n_init=n_init, random_state=seed, device=codes.device).fit(codes)
-        gmm = GaussianMixture(k, covariance_type="diag", means_init=kmeans.cluster_centers_,
-                              random_state=seed, device=codes.device).fit(codes)
-        variances = gmm.covariances_
+    def initialise(self, codes: torch.Tensor, n_init: int, seed: int,
+                   init: str = "kmeans") -> None:
+        """Set π, μ, σ² from the clusters of ``codes``. ``init="kmeans"``: EM (a diagonal
+        GaussianMixture) started from the best of ``n_init`` k-means runs, as VaDE's reference
+        code starts its EM from k-means. The most likely of several EM runs (the earlier
+        start) is not the best partition: on the digits' 5 benchmark autoencoders it started
+        VaDE at ACC 0.732 on average and ended at 0.773, where this start gives 0.770 and
+        0.794 (DAC: 0.744 -> 0.767 at the end). ``init="manifold"``: the weights, means and
+        diagonal variances of N2D's clusters (:func:`manifold_responsibilities`), weighted by
+        their posterior. A tied variance is the components' π-weighted mean."""
+        if init == "manifold":
+            weights, means, variances = _weighted_moments(
+                manifold_responsibilities(codes, len(self.logits), seed), codes)
+        else:
+            weights, means, variances = _em_moments(codes, len(self.logits), n_init, seed)
         if len(self.logvars) == 1:
-            variances = (gmm.weights_[:, None] * variances).sum(0, keepdims=True)
-        for target, value in ((self.logits, np.log(gmm.weights_)), (self.means, gmm.means_),
+            variances = (weights[:, None] * variances).sum(0, keepdims=True)
+        for target, value in ((self.logits, np.log(weights)), (self.means, means),
                               (self.logvars, np.log(variances))):
-            target.copy_(torch.from_numpy(value))
+            target.copy_(torch.as_tensor(value, dtype=target.dtype))
 
     def sample(self, n: int, cluster: int | None = None,
                generator: torch.Generator | None = None) -> torch.Tensor:
@@ -85,6 +100,26 @@ class MixturePrior(nn.Module):
             components = torch.full((n,), cluster, device=means.device)
         noise = torch.randn((n, means.shape[1]), generator=generator, device=means.device)
         return means[components] + torch.exp(0.5 * logvars[components]) * noise
+
+
+def _em_moments(codes: torch.Tensor, k: int, n_init: int,
+                seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    kmeans = KMeans(k, n_init=n_init, random_state=seed, device=codes.device).fit(codes)
+    gmm = GaussianMixture(k, covariance_type="diag", means_init=kmeans.cluster_centers_,
+                          random_state=seed, device=codes.device).fit(codes)
+    return gmm.weights_, gmm.means_, gmm.covariances_
+
+
+def _weighted_moments(responsibilities: torch.Tensor,
+                      codes: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One M-step of a diagonal mixture: π, μ, σ² (floored at 1e-6, GaussianMixture's
+    ``reg_covar``) from soft assignments (n, k) of ``codes`` (n, d)."""
+    r, z = responsibilities.double(), codes.double()
+    counts = r.sum(0).clamp_min(1e-12)
+    means = (r.T @ z) / counts[:, None]
+    variances = (r.T @ z**2) / counts[:, None] - means**2
+    return ((counts / counts.sum()).cpu().numpy(), means.cpu().numpy(),
+            (variances.clamp_min(0) + 1e-6).cpu().numpy())
 
 
 class MixtureAttributes:

@@ -128,6 +128,12 @@ class VaDE(ImportanceWeighted, MixtureSampling, CodeInverse, AutoEncoderClustere
         by default: on the 8x8 digits (5 seeds, 100 clustering
         epochs) ``augment=True`` emptied 1-3 clusters on every seed and ended at ACC 0.541,
         against 0.794 without.
+    init : where the mixture starts: ``"kmeans"`` (the paper), EM on the pretrained codes
+        started from k-means (see ``n_init``), or ``"manifold"``, the weights, means and
+        variances of the clusters that N2D finds on the codes (UMAP, then a full-covariance
+        Gaussian mixture; needs umap-learn), as DEC's ``init``. Measured on all the digits
+        (a 64-256-128-10 autoencoder pretrained for 30 epochs, 5 clustering epochs, seed 0),
+        NMI from start to end: EM's start 0.728 -> 0.751, N2D's clusters 0.774 -> 0.786.
     n_init : k-means restarts on the pretrained codes (20, as DEC); EM for a diagonal
         GaussianMixture starts from the best of them and initialises π, μ_c, σ²_c.
     optimizer, lr, weight_decay : ELBO optimizer: Adam with eps 1e-4 as in the reference code,
@@ -170,6 +176,7 @@ class VaDE(ImportanceWeighted, MixtureSampling, CodeInverse, AutoEncoderClustere
         noise_level: float = 0.2,
         neighbor_weight: float = 0.0,
         neighbor_k: int = 10,
+        init: str = "kmeans",
         n_init: int = 20,
         optimizer: str = "adam",
         lr: float = 5e-4,
@@ -204,6 +211,7 @@ class VaDE(ImportanceWeighted, MixtureSampling, CodeInverse, AutoEncoderClustere
         self.noise_level = noise_level
         self.neighbor_weight = neighbor_weight
         self.neighbor_k = neighbor_k
+        self.init = init
         self.n_init = n_init
         self.optimizer = optimizer
         self.lr = lr
@@ -223,7 +231,8 @@ class VaDE(ImportanceWeighted, MixtureSampling, CodeInverse, AutoEncoderClustere
         self.checkpoint_every = checkpoint_every
 
     _parameter_constraints: ClassVar[Constraints] = {
-        "n_init": Int(), "likelihood": Choice("auto", "bernoulli", "gaussian"),
+        "init": Choice("kmeans", "manifold"), "n_init": Int(),
+        "likelihood": Choice("auto", "bernoulli", "gaussian"),
         "variance": OneOf(Choice("learned"), Float(0.0, strict=True)),
         "lr_decay": Float(0.0, strict=True, at_most=1.0), "decay_every": Int(),
         "min_lr": Float(0.0), "n_importance": Int(),
@@ -276,7 +285,7 @@ class VaDE(ImportanceWeighted, MixtureSampling, CodeInverse, AutoEncoderClustere
         return self.module_.prior.posterior(self._code(x))
 
     def _initialise(self, codes: torch.Tensor, seed: int) -> None:
-        self.module_.prior.initialise(codes, self.n_init, seed)
+        self.module_.prior.initialise(codes, self.n_init, seed, self.init)
         self.module_.start_posterior_variance()
 
     def _make_optimizer(self, parameters) -> torch.optim.Optimizer:
