@@ -296,6 +296,9 @@ def run_one(method: str, seed: int, dataset: str, X: np.ndarray, y: np.ndarray,
         epoch_seconds["pretraining"] = pretraining["epoch_seconds"]
     if model is not None and model.history_.get("epoch_time"):
         epoch_seconds["training"] = float(np.mean(model.history_["epoch_time"]))
+    start_labels = getattr(model, "initial_labels_", None)  # the clustering phase's start
+    start_scores = ({} if start_labels is None else
+                    {f"start_{k}": v for k, v in clustering_scores(y, start_labels).items()})
     on = torch.device(device)
     return {"seed": seed, "seconds": seconds, "pretraining_seconds": pretrain_seconds,
             "precision": precision, "cpu_bf16": cpu_has_bf16(),
@@ -305,7 +308,7 @@ def run_one(method: str, seed: int, dataset: str, X: np.ndarray, y: np.ndarray,
             "epochs": schedule(method, plan),
             **({"likelihood": LIKELIHOOD, "neighbor_weight": variant.neighbours,
                 "masking": variant.masking} if method in SHARED else {}),
-            "threads": torch.get_num_threads(), **scores}
+            "threads": torch.get_num_threads(), **scores, **start_scores}
 
 
 def schedule(method: str, epochs: dict) -> str:
@@ -353,6 +356,14 @@ def epoch_times(runs: list) -> str:
     return ", ".join(cells)
 
 
+def start_accuracy(runs: list) -> str:
+    """Mean ACC of the clustering phase's start, over the runs that recorded it."""
+    starts = [r["start_acc"] for r in runs if "start_acc" in r]
+    if not starts:
+        return "-"
+    return f"{np.mean(starts):.3f}" + ("" if len(starts) == len(runs) else f" ({len(starts)})")
+
+
 def devices(methods: dict) -> str:
     """The accelerators the runs used, if any, for the table's footnote."""
     names = sorted({r["device"] for runs in methods.values() for r in runs
@@ -365,9 +376,9 @@ def markdown(results: dict, title: str) -> str:
     for dataset, methods in results.items():
         timed = any(r.get("epoch_seconds") for runs in methods.values() for r in runs)
         lines += [f"## {dataset}", "",
-                  "| method | seeds | epochs | ACC | NMI | ARI | s/seed (fastest) |"
-                  + (" s/epoch: pretraining, training |" if timed else ""),
-                  "|---|---|---|---|---|---|---|" + ("---|" if timed else "")]
+                  "| method | seeds | epochs | ACC | NMI | ARI | ACC of the start | "
+                  "s/seed (fastest) |" + (" s/epoch: pretraining, training |" if timed else ""),
+                  "|---|---|---|---|---|---|---|---|" + ("---|" if timed else "")]
         names = [base + variant for base in METHODS for variant in VARIANTS
                  if base + variant in methods]
         for name in names:
@@ -376,7 +387,7 @@ def markdown(results: dict, title: str) -> str:
                      for m in ("acc", "nmi", "ari")]
             ran = ", ".join(sorted({r["epochs"] for r in runs}))  # mixed if a rerun is partial
             lines.append(f"| {name} | {len(runs)} | {ran} | {' | '.join(cells)} | "
-                         f"{np.min([r['seconds'] for r in runs]):.0f} |"
+                         f"{start_accuracy(runs)} | {np.min([r['seconds'] for r in runs]):.0f} |"
                          + (f" {epoch_times(runs)} |" if timed else ""))
         likelihoods = sorted({r["likelihood"] for name, runs in methods.items()
                               if name.split("+")[0] in SHARED for r in runs})
@@ -385,7 +396,10 @@ def markdown(results: dict, title: str) -> str:
         lines += ["", f"Likelihood of the shared autoencoder: {', '.join(likelihoods)}. "
                   "Epochs: pretraining of the one shared autoencoder per seed + the "
                   "method's clustering phase; GANs: training epochs. s/seed includes the "
-                  "shared pretraining; "
+                  "shared pretraining; ACC of the start: that of the clusters the "
+                  "clustering phase starts from (k-means or EM on the codes, or N2D's clusters "
+                  "for the -n2d rows), where the runs recorded it (on how many seeds if not "
+                  "all); "
                   "the fastest seed, the closest to an uncontended run: a seed run beside "
                   "another CPU-heavy job takes 2-10x longer, and nothing makes one faster "
                   "(the JSON records each run's torch threads). "

@@ -90,12 +90,10 @@ class DAC(MixtureSampling, CodeInverse, AutoEncoderClusterer):
         and neighbour-embedding pretraining, as in :class:`~nolabel.DEC`. ``augment`` is off
         by default: on the 8x8 digits (5 seeds) ``augment=True``
         ended at ACC 0.721, against 0.767 without.
-    init : where the mixture starts: ``"kmeans"`` (the paper), EM on the pretrained codes
-        started from k-means (see ``n_init``), or ``"manifold"``, the weights, means and
-        variances of the clusters that N2D finds on the codes (UMAP, then a full-covariance
-        Gaussian mixture; needs umap-learn), as DEC's ``init``. Measured on all the digits
-        (a 64-256-128-10 autoencoder pretrained for 30 epochs, 5 clustering epochs, seed 0),
-        NMI from start to end: EM's start 0.713 -> 0.717, N2D's clusters 0.751 -> 0.754.
+    init : ``"kmeans"`` (the paper) or ``"manifold"``: where the mixture starts, as in
+        :class:`~nolabel.VaDE`. Measured on all the digits (a 64-256-128-10 autoencoder
+        pretrained for 30 epochs, 5 clustering epochs, seed 0), NMI from start to end: EM's
+        start 0.713 -> 0.717, N2D's clusters 0.751 -> 0.754.
     n_init : k-means restarts on the pretrained codes (20, as DEC); EM for a diagonal
         GaussianMixture starts from the best of them and initialises π, μ_c, σ²_c.
     optimizer, lr, weight_decay : the same optimizer for both objectives.
