@@ -93,7 +93,8 @@ class DAC(MixtureSampling, CodeInverse, AutoEncoderClusterer):
     init : ``"kmeans"`` (the paper) or ``"manifold"``: where the mixture starts, as in
         :class:`~nolabel.VaDE`. Measured on all the digits (a 64-256-128-10 autoencoder
         pretrained for 30 epochs, 5 clustering epochs, seed 0), NMI from start to end: EM's
-        start 0.713 -> 0.717, N2D's clusters 0.751 -> 0.754.
+        start 0.713 -> 0.717, N2D's clusters 0.751 -> 0.754. The benchmark's ACC: digits
+        (5 seeds) 0.857 against 0.767, Fashion-MNIST (seeds 0-2) 0.627 against 0.588.
     n_init : k-means restarts on the pretrained codes (20, as DEC); EM for a diagonal
         GaussianMixture starts from the best of them and initialises π, μ_c, σ²_c.
     optimizer, lr, weight_decay : the same optimizer for both objectives.
