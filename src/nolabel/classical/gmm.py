@@ -103,7 +103,7 @@ def _weighted_covariances(X: torch.Tensor, by_component: torch.Tensor, nk: torch
     return covariances
 
 
-def _estimate_parameters(
+def estimate_parameters(
     X: torch.Tensor, resp: torch.Tensor, reg_covar: float, covariance_type: str,
     X32: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -394,7 +394,7 @@ class GaussianMixture(Persistable, DensityMixin, BaseEstimator):
 
     def _m_step(self, X: torch.Tensor, resp: torch.Tensor, log_density: torch.Tensor,
                 scale: float, X32: torch.Tensor | None = None):
-        nk, means, covariances = _estimate_parameters(
+        nk, means, covariances = estimate_parameters(
             X, resp, self.reg_covar, self.covariance_type, X32)
         weights = nk / X.shape[0]
         collapsed = torch.nonzero(nk < _MIN_MASS).flatten()
@@ -428,7 +428,7 @@ class GaussianMixture(Persistable, DensityMixin, BaseEstimator):
         """One initialisation's EM on float64 data ``X``; ``X32``, its float32 copy, serves
         the E-steps until they need float64 (None: float64 throughout)."""
         resp = self._initial_resp(X, generator, means_init)
-        nk, means, covariances = _estimate_parameters(
+        nk, means, covariances = estimate_parameters(
             X, resp, self.reg_covar, self.covariance_type)
         weights = nk / X.shape[0]
         if means_init is not None:

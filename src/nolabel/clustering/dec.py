@@ -24,7 +24,7 @@ from torch import nn
 from nolabel._validation import Choice, Constraints, Float, Int, check_is_fitted
 from nolabel.classical import KMeans
 from nolabel.clustering.base import AutoEncoderClusterer, CodeInverse
-from nolabel.clustering.mixture import manifold_responsibilities
+from nolabel.clustering.mixture import manifold_moments
 from nolabel.models.autoencoder import reconstruction_error
 from nolabel.models.base import Phase
 from nolabel.registry import register
@@ -55,14 +55,6 @@ def target_distribution(q: torch.Tensor) -> torch.Tensor:
     """DEC's auxiliary target p_ij = (q_ij² / f_j) / Σ_j' (q_ij'² / f_j'), f_j = Σ_i q_ij."""
     weight = q**2 / q.sum(0)
     return weight / weight.sum(1, keepdim=True)
-
-
-def manifold_centres(codes: torch.Tensor, n_clusters: int, seed: int) -> torch.Tensor:
-    """The centres of N2D's clusters of ``codes`` (n, d), each the mean code weighted by the
-    clusters' posterior (:func:`~nolabel.clustering.mixture.manifold_responsibilities`), so
-    none is left empty."""
-    weights = manifold_responsibilities(codes, n_clusters, seed)
-    return (weights.T @ codes) / weights.sum(0).clamp_min(1e-12)[:, None]
 
 
 def clustering_kl(p: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
@@ -264,7 +256,8 @@ class DEC(CodeInverse, AutoEncoderClusterer):
 
     def _initialise(self, codes: torch.Tensor, seed: int) -> None:
         if self.init == "manifold":
-            self.module_.centers.data.copy_(manifold_centres(codes, self.n_clusters, seed))
+            _, centres, _ = manifold_moments(codes, self.n_clusters, seed)
+            self.module_.centers.data.copy_(torch.from_numpy(centres))
             return
         kmeans = KMeans(self.n_clusters, n_init=self.n_init, random_state=seed,
                         device=codes.device).fit(codes)

@@ -13,6 +13,7 @@ from torch import nn
 
 from nolabel._validation import check_int, check_is_fitted
 from nolabel.classical import GaussianMixture, KMeans, ManifoldMixture
+from nolabel.classical.gmm import estimate_parameters
 from nolabel.errors import ParameterError
 from nolabel.metrics.likelihood import log_diagonal_normal
 
@@ -76,11 +77,10 @@ class MixturePrior(nn.Module):
         start) is not the best partition: on the digits' 5 benchmark autoencoders it started
         VaDE at ACC 0.732 on average and ended at 0.773, where this start gives 0.770 and
         0.794 (DAC: 0.744 -> 0.767 at the end). ``init="manifold"``: the weights, means and
-        diagonal variances of N2D's clusters (:func:`manifold_responsibilities`), weighted by
-        their posterior. A tied variance is the components' π-weighted mean."""
+        diagonal variances of N2D's clusters (:func:`manifold_moments`). A tied variance is
+        the components' π-weighted mean."""
         if init == "manifold":
-            weights, means, variances = _weighted_moments(
-                manifold_responsibilities(codes, len(self.logits), seed), codes)
+            weights, means, variances = manifold_moments(codes, len(self.logits), seed)
         else:
             weights, means, variances = _em_moments(codes, len(self.logits), n_init, seed)
         if len(self.logvars) == 1:
@@ -110,16 +110,14 @@ def _em_moments(codes: torch.Tensor, k: int, n_init: int,
     return gmm.weights_, gmm.means_, gmm.covariances_
 
 
-def _weighted_moments(responsibilities: torch.Tensor,
-                      codes: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One M-step of a diagonal mixture: π, μ, σ² (floored at 1e-6, GaussianMixture's
-    ``reg_covar``) from soft assignments (n, k) of ``codes`` (n, d)."""
-    r, z = responsibilities.double(), codes.double()
-    counts = r.sum(0).clamp_min(1e-12)
-    means = (r.T @ z) / counts[:, None]
-    variances = (r.T @ z**2) / counts[:, None] - means**2
-    return ((counts / counts.sum()).cpu().numpy(), means.cpu().numpy(),
-            (variances.clamp_min(0) + 1e-6).cpu().numpy())
+def manifold_moments(codes: torch.Tensor, n_clusters: int,
+                     seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weights, means and diagonal variances (n_clusters, d) of N2D's clusters of ``codes``:
+    one M-step of a diagonal Gaussian mixture (:class:`~nolabel.GaussianMixture`'s, with its
+    ``reg_covar`` of 1e-6) on :func:`manifold_responsibilities`."""
+    responsibilities = manifold_responsibilities(codes, n_clusters, seed).double()
+    nk, means, variances = estimate_parameters(codes.double(), responsibilities, 1e-6, "diag")
+    return ((nk / nk.sum()).cpu().numpy(), means.cpu().numpy(), variances.cpu().numpy())
 
 
 class MixtureAttributes:
