@@ -57,6 +57,15 @@ def _one_line_warning(message, category, filename, lineno, line=None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    code = _run(argv)
+    if "torch.distributed" in sys.modules:  # only a command that trained can have joined a run
+        from nolabel.train import distributed
+
+        distributed.exit_process(code)  # under torchrun: does not return
+    return code
+
+
+def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "handler", None) is None:
