@@ -110,13 +110,17 @@ def _em_moments(codes: torch.Tensor, k: int, n_init: int,
     return gmm.weights_, gmm.means_, gmm.covariances_
 
 
-def manifold_moments(codes: torch.Tensor, n_clusters: int,
-                     seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def manifold_moments(codes: torch.Tensor, n_clusters: int, seed: int,
+                     responsibilities: torch.Tensor | None = None,
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weights, means and diagonal variances (n_clusters, d) of N2D's clusters of ``codes``:
     one M-step of a diagonal Gaussian mixture (:class:`~nolabel.GaussianMixture`'s, with its
-    ``reg_covar`` of 1e-6) on :func:`manifold_responsibilities`."""
-    responsibilities = manifold_responsibilities(codes, n_clusters, seed).double()
-    nk, means, variances = estimate_parameters(codes.double(), responsibilities, 1e-6, "diag")
+    ``reg_covar`` of 1e-6) on :func:`manifold_responsibilities`, or on ``responsibilities``
+    when the caller has them already."""
+    if responsibilities is None:
+        responsibilities = manifold_responsibilities(codes, n_clusters, seed)
+    nk, means, variances = estimate_parameters(codes.double(), responsibilities.double(),
+                                               1e-6, "diag")
     return ((nk / nk.sum()).cpu().numpy(), means.cpu().numpy(), variances.cpu().numpy())
 
 
