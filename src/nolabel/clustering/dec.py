@@ -379,11 +379,6 @@ class IDEC(DEC):
     def _trained(self, module: DECNet) -> list[nn.Parameter]:
         return [*super()._trained(module), *module.decoder.parameters()]
 
-    def _initialise_on(self, data, seed: int) -> None:
-        super()._initialise_on(data, seed)
-        if self.init == "manifold":  # the phase starts from N2D's clusters themselves
-            self.initial_labels_ = self._first_assignments.argmax(1).cpu().numpy()
-
     def _clustering_loss(self, x: torch.Tensor, p: torch.Tensor):
         z = self._code(x)
         reconstruction = reconstruction_error(self.module_.decoder(z), x,
