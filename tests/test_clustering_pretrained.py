@@ -38,7 +38,7 @@ def test_the_clusters_start_on_the_pretrained_codes(cls, settings, digits, autoe
     initialise = cls._initialise
     monkeypatch.setattr(cls, "_initialise",
                         lambda self, codes, seed: (seen.append(codes.clone()),
-                                                   initialise(self, codes, seed)))
+                                                   initialise(self, codes, seed))[1])
     model = cls(3, **NETWORK, **settings, epochs=1, pretrain_epochs=50,
                 pretrained=autoencoder, random_state=0).fit(X)
     np.testing.assert_allclose(seen[0], autoencoder.transform(X), rtol=0, atol=1e-6)

@@ -146,8 +146,10 @@ class AutoEncoderClusterer(NeuralTransformer, DeepClusterer):
         return self.architecture == "conv"
 
     # -- to provide in subclasses ---------------------------------------------------------
-    def _initialise(self, codes: torch.Tensor, seed: int) -> None:
-        """Set the cluster parameters of ``self.module_`` from the pretrained codes."""
+    def _initialise(self, codes: torch.Tensor, seed: int) -> torch.Tensor | None:
+        """Set the cluster parameters of ``self.module_`` from the pretrained codes; return
+        the start's soft assignments (n, k) when they are not the model's own
+        ``_cluster_probabilities`` (DEC from N2D's posterior), else None."""
         raise NotImplementedError
 
     def _cluster_phase(self, data, seed: int) -> Phase:
@@ -159,9 +161,10 @@ class AutoEncoderClusterer(NeuralTransformer, DeepClusterer):
     def _initialise_on(self, data, seed: int) -> None:
         """``_initialise`` on the codes of ``data``; ``initial_labels_`` keeps the clusters it
         starts from, so what the clustering phase changed can be measured."""
-        self._initialise(self._batched(self._code, data), seed)
-        start = self._batched(self._cluster_probabilities, data).argmax(1)
-        self.initial_labels_ = start.cpu().numpy()
+        start = self._initialise(self._batched(self._code, data), seed)
+        if start is None:
+            start = self._batched(self._cluster_probabilities, data)
+        self.initial_labels_ = start.argmax(1).cpu().numpy()
 
     def _pretrained_source(self):
         """The fitted autoencoder ``pretrained`` names, or None: a fitted estimator, one wrapped

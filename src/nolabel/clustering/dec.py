@@ -24,7 +24,7 @@ from torch import nn
 from nolabel._validation import Choice, Constraints, Float, Int, check_is_fitted
 from nolabel.classical import KMeans
 from nolabel.clustering.base import AutoEncoderClusterer, CodeInverse
-from nolabel.clustering.mixture import manifold_moments, manifold_responsibilities
+from nolabel.clustering.mixture import diagonal_moments, manifold_responsibilities
 from nolabel.models.autoencoder import reconstruction_error
 from nolabel.models.base import Phase
 from nolabel.registry import register
@@ -84,14 +84,14 @@ class _TargetUpdates(Callbacks):
         self.model, self.data = model, data
         self.p = torch.zeros(len(data), model.n_clusters, device=model.module_.centers.device)
         self.labels = torch.full((len(data),), -1, dtype=torch.long, device=self.p.device)
+        self.first_q: torch.Tensor | None = None  # the start's Q when not the centres' own
         self.changes: list[float] = []
 
     def before_batch(self, iteration: int) -> bool:
         if iteration % self.model.update_interval:
             return False
-        first = self.model.__dict__.pop("_first_assignments", None) if iteration == 0 else None
-        if first is not None:  # init="manifold": N2D's posterior is the first Q
-            q = first.to(self.p.device, torch.float32)
+        if iteration == 0 and self.first_q is not None:  # init="manifold": N2D's posterior
+            q, self.first_q = self.first_q.to(self.p.device, torch.float32), None
         else:
             with autocast(self.model.precision, self.p.device):
                 q = self.model._batched(self.model._cluster_probabilities, self.data).float()
@@ -262,21 +262,17 @@ class DEC(CodeInverse, AutoEncoderClusterer):
     def _cluster_probabilities(self, x: torch.Tensor) -> torch.Tensor:
         return student_t_assignment(self._code(x), self.module_.centers, float(self.alpha))
 
-    def _initialise(self, codes: torch.Tensor, seed: int) -> None:
-        if self.init == "manifold":
-            assignments = manifold_responsibilities(codes, self.n_clusters, seed)
-            _, centres, _ = manifold_moments(codes, self.n_clusters, seed, assignments)
+    def _initialise(self, codes: torch.Tensor, seed: int) -> torch.Tensor | None:
+        if self.init == "manifold":  # the phase starts from N2D's clusters themselves
+            posterior = manifold_responsibilities(codes, self.n_clusters, seed)
+            _, centres, _ = diagonal_moments(codes, posterior)
             self.module_.centers.data.copy_(torch.from_numpy(centres))
-            self._first_assignments = assignments  # the first target P, see _TargetUpdates
-            return
+            self._target_updates.first_q = posterior
+            return posterior
         kmeans = KMeans(self.n_clusters, n_init=self.n_init, random_state=seed,
                         device=codes.device).fit(codes)
         self.module_.centers.data.copy_(torch.from_numpy(kmeans.cluster_centers_))
-
-    def _initialise_on(self, data, seed: int) -> None:
-        super()._initialise_on(data, seed)
-        if self.init == "manifold":  # the phase starts from N2D's clusters themselves
-            self.initial_labels_ = self._first_assignments.argmax(1).cpu().numpy()
+        return None
 
     def _clustering_loss(self, x: torch.Tensor, p: torch.Tensor):
         log_q = student_t_log_assignment(self._code(x), self.module_.centers, float(self.alpha))
@@ -301,7 +297,6 @@ class DEC(CodeInverse, AutoEncoderClusterer):
 
     def _fitted(self, data) -> None:
         targets = self.__dict__.pop("_target_updates")  # holds the data: not kept
-        self.__dict__.pop("_first_assignments", None)  # left when a resumed run skipped it
         self.history_["label_change"] = list(targets.changes)
         super()._fitted(data)
 

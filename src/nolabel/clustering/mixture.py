@@ -77,10 +77,11 @@ class MixturePrior(nn.Module):
         start) is not the best partition: on the digits' 5 benchmark autoencoders it started
         VaDE at ACC 0.732 on average and ended at 0.773, where this start gives 0.770 and
         0.794 (DAC: 0.744 -> 0.767 at the end). ``init="manifold"``: the weights, means and
-        diagonal variances of N2D's clusters (:func:`manifold_moments`). A tied variance is
+        diagonal variances of N2D's clusters (:func:`diagonal_moments`). A tied variance is
         the components' π-weighted mean."""
         if init == "manifold":
-            weights, means, variances = manifold_moments(codes, len(self.logits), seed)
+            weights, means, variances = diagonal_moments(
+                codes, manifold_responsibilities(codes, len(self.logits), seed))
         else:
             weights, means, variances = _em_moments(codes, len(self.logits), n_init, seed)
         if len(self.logvars) == 1:
@@ -110,15 +111,12 @@ def _em_moments(codes: torch.Tensor, k: int, n_init: int,
     return gmm.weights_, gmm.means_, gmm.covariances_
 
 
-def manifold_moments(codes: torch.Tensor, n_clusters: int, seed: int,
-                     responsibilities: torch.Tensor | None = None,
+def diagonal_moments(codes: torch.Tensor, responsibilities: torch.Tensor,
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weights, means and diagonal variances (n_clusters, d) of N2D's clusters of ``codes``:
-    one M-step of a diagonal Gaussian mixture (:class:`~nolabel.GaussianMixture`'s, with its
-    ``reg_covar`` of 1e-6) on :func:`manifold_responsibilities`, or on ``responsibilities``
-    when the caller has them already."""
-    if responsibilities is None:
-        responsibilities = manifold_responsibilities(codes, n_clusters, seed)
+    """Weights, means and diagonal variances (k, d) of the soft clusters ``responsibilities``
+    (n, k) of ``codes`` (n, d), such as :func:`manifold_responsibilities`: one M-step of a
+    diagonal Gaussian mixture (:class:`~nolabel.GaussianMixture`'s, with its ``reg_covar``
+    of 1e-6)."""
     nk, means, variances = estimate_parameters(codes.double(), responsibilities.double(),
                                                1e-6, "diag")
     return ((nk / nk.sum()).cpu().numpy(), means.cpu().numpy(), variances.cpu().numpy())
